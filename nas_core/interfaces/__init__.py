@@ -1,0 +1,20 @@
+"""The documented abstract classes that plugins implement."""
+from nas_core.interfaces.executor import Executor, InProcessExecutor
+from nas_core.interfaces.profiler import Profiler
+from nas_core.interfaces.shape_formula import ShapeFormula
+from nas_core.interfaces.strategy import FAILED, REJECTED, SUCCEEDED, OneShotStrategy, Strategy, TrialResult
+from nas_core.interfaces.trainer import Trainer
+
+__all__ = [
+    "Executor",
+    "InProcessExecutor",
+    "Profiler",
+    "ShapeFormula",
+    "Strategy",
+    "OneShotStrategy",
+    "TrialResult",
+    "Trainer",
+    "SUCCEEDED",
+    "FAILED",
+    "REJECTED",
+]

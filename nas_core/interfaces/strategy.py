@@ -1,0 +1,74 @@
+"""Strategy: multi-trial strategies are ask/tell; one-shot strategies train a supernet."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Mapping
+
+from torch import nn
+
+__all__ = ["TrialResult", "Strategy", "OneShotStrategy", "SUCCEEDED", "FAILED", "REJECTED"]
+
+SUCCEEDED, FAILED, REJECTED = "succeeded", "failed", "rejected"
+
+
+@dataclass
+class TrialResult:
+    """What a strategy is told about a sample.
+
+    ``score`` is the value the strategy maximises (None when the trial failed or was
+    rejected); ``metrics`` holds every measured metric and cost.
+    """
+
+    score: float | None
+    metrics: dict[str, float] = field(default_factory=dict)
+    status: str = SUCCEEDED
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == SUCCEEDED and self.score is not None
+
+
+class Strategy(ABC):
+    """A multi-trial strategy: proposes samples (:meth:`ask`) and learns from results (:meth:`tell`).
+
+    The runner calls :meth:`setup` once with the search space and seed, then alternates
+    ``ask`` and ``tell``. :meth:`state_dict` / :meth:`load_state_dict` save and restore
+    everything needed to continue exactly where it stopped (JSON-serialisable).
+    """
+
+    name: ClassVar[str] = ""
+
+    def setup(self, space: Any, seed: int | None = None) -> None:
+        """Bind the strategy to a :class:`~nas_core.space.SearchSpace`."""
+        self.space = space
+        self.seed = seed
+
+    @abstractmethod
+    def ask(self) -> dict[str, Any] | None:
+        """The next sample to try, or None when the strategy has nothing more to propose."""
+
+    @abstractmethod
+    def tell(self, sample: Mapping[str, Any], result: TrialResult) -> None:
+        """Report the result of a sample obtained from :meth:`ask`."""
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        pass
+
+
+class OneShotStrategy(ABC):
+    """A one-shot strategy: trains a supernet with a trainer's pieces, then exports a sample."""
+
+    name: ClassVar[str] = ""
+
+    @abstractmethod
+    def fit(self, model_space: nn.Module, trainer: Any) -> None:
+        """Search on ``model_space`` using ``trainer``'s data, loss and optimizer."""
+
+    @abstractmethod
+    def export(self, file: str | None = None) -> dict[str, Any]:
+        """The chosen sample (argmax, deterministic); written as architecture JSON to ``file``."""

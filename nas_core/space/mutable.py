@@ -1,0 +1,57 @@
+"""The base class of modules whose structure follows decisions."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from torch import nn
+
+from nas_core.space.expr import ValueChoice
+
+__all__ = ["MutableModule", "Decision"]
+
+
+class Decision:
+    """What every decision exposes: a label, a finite domain of canonical values, a default.
+
+    :class:`~nas_core.space.expr.ValueChoice`, :class:`~nas_core.space.LayerChoice` and
+    :class:`~nas_core.space.InputChoice` are decisions. ``current`` is the value used when
+    the (unfrozen) space runs forward.
+    """
+
+    label: str | None
+    current: Any
+
+    @property
+    def domain(self) -> list[Any]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    @property
+    def default(self) -> Any:
+        return self.domain[0]
+
+
+def decision_domain(d: Any) -> list[Any]:
+    """The domain of a decision object (ValueChoice or module decision)."""
+    if isinstance(d, ValueChoice):
+        return list(d.candidates)
+    return list(d.domain)
+
+
+class MutableModule(nn.Module):
+    """A module that is replaced by a plain module when a sample is frozen.
+
+    Subclasses implement :meth:`freeze` and, if they hold :class:`ValueChoice` arguments,
+    :meth:`value_choices` (argument name to value, used to find and name decisions).
+    """
+
+    def freeze(self, sample: Mapping[str, Any]) -> nn.Module:
+        """A plain ``nn.Module`` for ``sample`` (children may still need freezing)."""
+        raise NotImplementedError
+
+    def value_choices(self) -> dict[str, Any]:
+        """Arguments of this module that may hold value choices, by name."""
+        return {}
+
+    def module_decisions(self) -> list[Decision]:
+        """Decisions that this module itself is (LayerChoice, InputChoice)."""
+        return []
