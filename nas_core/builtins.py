@@ -7,4 +7,7 @@ from nas_core.interfaces.executor import InProcessExecutor
 
 @hookimpl
 def register_executors(register):
+    from nas_core.experiment.process_pool import ProcessPoolExecutor
+
     register("in-process", InProcessExecutor)
+    register("process-pool", ProcessPoolExecutor)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import click
 
 from nas_core.cli.plugins_cmd import plugins_command
+from nas_core.cli.results_cmd import results_command
+from nas_core.cli.search_cmd import search_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -13,6 +15,8 @@ def cli() -> None:
 
 
 cli.add_command(plugins_command)
+cli.add_command(search_command)
+cli.add_command(results_command)
 
 
 def _load_plugin_commands() -> None:

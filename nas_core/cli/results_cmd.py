@@ -1,0 +1,67 @@
+"""``nas results DIR``: the trial table, the best trial and the Pareto set of an experiment folder."""
+from __future__ import annotations
+
+import json
+
+import click
+
+from nas_core.errors import NasError
+
+
+@click.command("results")
+@click.argument("workdir", type=click.Path(file_okay=False))
+@click.option("--plot", is_flag=True, help="Write the Pareto plot (pareto.png in DIR, or --output).")
+@click.option("--output", type=click.Path(dir_okay=False), help="Where --plot writes the PNG.")
+@click.option("--json", "as_json", is_flag=True, help="Print everything as JSON.")
+@click.option("--limit", type=int, default=None, help="Show only the last N trials in the table.")
+def results_command(workdir: str, plot: bool, output: str | None, as_json: bool, limit: int | None) -> None:
+    """Show the trials, the best trial and the Pareto set stored in DIR (objectives from the config)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from nas_core.experiment.report import Report, axis_label, fmt_value
+
+    try:
+        report = Report(workdir)
+        png = report.plot(output) if plot else None
+    except NasError as err:
+        raise click.ClickException(str(err)) from None
+    if as_json:
+        data = report.as_dict()
+        if png:
+            data["plot"] = str(png)
+        click.echo(json.dumps(data, indent=2, default=str))
+        return
+    console = Console(width=max(120, Console().width))
+    objectives = report.objectives
+    metrics = [o.metric for o in objectives]
+    extra = sorted({k for t in report.trials for k in t.values} - set(metrics))
+    pareto = {t.id for t in report.pareto}
+    best = report.best
+    table = Table(title=f"trials in {workdir}")
+    for col in ["#", "status", *[f"{axis_label(m, report.units.get(m))} {d.direction}" for m, d in zip(metrics, objectives)],
+                *extra, "sample", "s", "worker", "error"]:
+        table.add_column(col, overflow="fold")
+    rows = report.trials[-limit:] if limit else report.trials
+    for t in rows:
+        mark = ("*" if best is not None and t.id == best.id else "") + ("P" if t.id in pareto else "")
+        err = (t.error or "").splitlines()[0][:80] if t.error else ""
+        table.add_row(f"{t.id}{mark}", t.status if t.feasible or t.status != "succeeded" else "infeasible",
+                      *[fmt_value(t.values.get(m, "")) for m in metrics], *[fmt_value(t.values.get(m, "")) for m in extra],
+                      json.dumps(t.sample, separators=(",", ":")), fmt_value(t.duration or 0.0), t.worker or "", err)
+    console.print(table)
+    counts = {s: sum(t.status == s for t in report.trials) for s in ("succeeded", "failed", "rejected")}
+    console.print(f"{len(report.trials)} trials: " + ", ".join(f"{n} {s}" for s, n in counts.items())
+                  + "   (* best, P Pareto set)")
+    if best is None:
+        console.print("no succeeded, feasible trial yet")
+    else:
+        vals = ", ".join(f"{m}={fmt_value(best.values.get(m))}" + (f" {report.units[m]}" if report.units.get(m) else "")
+                         for m in metrics)
+        console.print(f"best: trial #{best.id}  {vals}  sample={json.dumps(best.sample)}")
+    if objectives:
+        dirs = ", ".join(f"{o.metric} {o.direction}" for o in objectives)
+        console.print(f"Pareto set ({dirs}): " + (", ".join(
+            f"#{t.id} (" + ", ".join(fmt_value(t.values.get(m)) for m in metrics) + ")" for t in report.pareto) or "-"))
+    if png:
+        console.print(f"plot: {png}")

@@ -1,0 +1,255 @@
+"""The trial store: an SQLite database (WAL mode) in the experiment folder.
+
+Every trial is written as it finishes; the strategy's state is written after each tell
+and at the end of each batch (the resume point). Several processes or threads may write
+to one store at once: each write is a short ``BEGIN IMMEDIATE`` transaction and every
+thread gets its own connection.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from nas_core.errors import ConfigError
+
+__all__ = ["TrialStore", "TrialRecord", "SCHEMA_VERSION"]
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS trials (
+    id INTEGER PRIMARY KEY,          -- trial number, in the order the strategy proposed it
+    batch INTEGER NOT NULL,          -- synchronous batch the trial belongs to
+    sample TEXT NOT NULL,            -- JSON dict label -> value
+    sample_key TEXT NOT NULL,        -- canonical sorted JSON of the sample
+    status TEXT NOT NULL,            -- succeeded | failed | rejected
+    score REAL,                      -- the value told to the strategy (higher is better)
+    metrics TEXT NOT NULL,           -- JSON: the trainer's metrics
+    costs TEXT NOT NULL,             -- JSON: each profiler's cost
+    feasible INTEGER NOT NULL,       -- 1 when every constraint holds
+    error TEXT,                      -- error text of a failed or rejected trial
+    duration REAL,                   -- seconds spent in the trial (training + evaluation)
+    worker TEXT,                     -- host:pid of the process that ran it
+    attempts INTEGER NOT NULL,       -- 1, or more when a dead worker's trial was retried
+    finished REAL NOT NULL           -- unix time the record was written
+);
+CREATE INDEX IF NOT EXISTS trials_status ON trials(status);
+CREATE TABLE IF NOT EXISTS strategy_states (
+    trial_id INTEGER PRIMARY KEY,    -- state right after the strategy was told this trial
+    state TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS batches (
+    batch INTEGER PRIMARY KEY,       -- finished batch (all its trials told)
+    next_id INTEGER NOT NULL,        -- the next trial number after this batch
+    state TEXT NOT NULL,             -- strategy state after the batch: the resume point
+    finished REAL NOT NULL
+);
+"""
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, default=_default)
+
+
+def _default(obj: Any) -> Any:
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    if isinstance(obj, (set, tuple)):
+        return list(obj)
+    raise TypeError(f"{type(obj).__name__} is not JSON-serialisable")
+
+
+def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Metrics as JSON numbers; NaN and infinities become strings so JSON stays valid."""
+    out: dict[str, Any] = {}
+    for k, v in values.items():
+        if isinstance(v, float) and not math.isfinite(v):
+            out[k] = str(v)
+        elif hasattr(v, "item") and callable(v.item):
+            try:
+                out[k] = float(v.item())
+            except Exception:  # noqa: BLE001 - not a scalar: keep its repr
+                out[k] = repr(v)
+        else:
+            out[k] = v
+    return out
+
+
+@dataclass
+class TrialRecord:
+    """One row of the ``trials`` table."""
+
+    id: int
+    batch: int
+    sample: dict[str, Any]
+    status: str
+    score: float | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    costs: dict[str, float] = field(default_factory=dict)
+    feasible: bool = True
+    error: str | None = None
+    duration: float | None = None
+    worker: str | None = None
+    attempts: int = 1
+    finished: float = 0.0
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """Metrics and costs together (costs win on a name clash)."""
+        return {**self.metrics, **self.costs}
+
+    @property
+    def sample_key(self) -> str:
+        return json.dumps(self.sample, sort_keys=True, default=str)
+
+
+class TrialStore:
+    """The SQLite store of one experiment folder (``<workdir>/trials.db``)."""
+
+    FILENAME = "trials.db"
+
+    def __init__(self, path: str | os.PathLike, timeout: float = 60.0) -> None:
+        path = Path(path)
+        if path.is_dir() or path.suffix != ".db":
+            path = path / self.FILENAME
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.timeout = timeout
+        self._local = threading.local()
+        self._con().executescript(_SCHEMA)  # idempotent; executescript manages its own transaction
+        with self._write() as con:
+            con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+    # -- connections ------------------------------------------------------------------------
+    def _con(self) -> sqlite3.Connection:
+        con = getattr(self._local, "con", None)
+        if con is None or getattr(self._local, "pid", None) != os.getpid():
+            con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=NORMAL")
+            con.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
+            self._local.con, self._local.pid = con, os.getpid()
+        return con
+
+    class _Tx:
+        def __init__(self, con: sqlite3.Connection) -> None:
+            self.con = con
+
+        def __enter__(self) -> sqlite3.Connection:
+            self.con.execute("BEGIN IMMEDIATE")
+            return self.con
+
+        def __exit__(self, exc_type: Any, *exc: Any) -> None:
+            self.con.execute("ROLLBACK" if exc_type else "COMMIT")
+
+    def _write(self) -> "TrialStore._Tx":
+        return TrialStore._Tx(self._con())
+
+    def close(self) -> None:
+        con = getattr(self._local, "con", None)
+        if con is not None:
+            con.close()
+            self._local.con = None
+
+    # -- metadata ---------------------------------------------------------------------------
+    def set_meta(self, key: str, value: Any) -> None:
+        with self._write() as con:
+            con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, _dumps(value)))
+
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        row = self._con().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    # -- trials -----------------------------------------------------------------------------
+    def add_trial(self, rec: TrialRecord) -> bool:
+        """Write a finished trial; returns False (and changes nothing) if its id is already stored."""
+        with self._write() as con:
+            cur = con.execute(
+                "INSERT OR IGNORE INTO trials (id, batch, sample, sample_key, status, score, metrics, costs, "
+                "feasible, error, duration, worker, attempts, finished) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (rec.id, rec.batch, _dumps(rec.sample), rec.sample_key, rec.status,
+                 None if rec.score is None or not math.isfinite(rec.score) else float(rec.score),
+                 _dumps(_clean(rec.metrics)), _dumps(_clean(rec.costs)), int(bool(rec.feasible)), rec.error,
+                 rec.duration, rec.worker, rec.attempts, rec.finished or time.time()),
+            )
+            return cur.rowcount == 1
+
+    def trial(self, trial_id: int) -> TrialRecord | None:
+        row = self._con().execute(f"SELECT {_COLS} FROM trials WHERE id = ?", (trial_id,)).fetchone()
+        return _record(row) if row else None
+
+    def trials(self, status: str | None = None) -> list[TrialRecord]:
+        """Every stored trial in trial order (optionally only one status)."""
+        q = f"SELECT {_COLS} FROM trials" + (" WHERE status = ?" if status else "") + " ORDER BY id"
+        return [_record(r) for r in self._con().execute(q, (status,) if status else ())]
+
+    def count(self, *statuses: str) -> int:
+        if not statuses:
+            return self._con().execute("SELECT COUNT(*) FROM trials").fetchone()[0]
+        marks = ",".join("?" * len(statuses))
+        return self._con().execute(f"SELECT COUNT(*) FROM trials WHERE status IN ({marks})", statuses).fetchone()[0]
+
+    # -- strategy state ---------------------------------------------------------------------
+    def add_state(self, trial_id: int, state: Mapping[str, Any]) -> None:
+        """The strategy's state right after it was told ``trial_id``."""
+        with self._write() as con:
+            con.execute("INSERT OR REPLACE INTO strategy_states VALUES (?, ?)", (trial_id, _state_json(state)))
+
+    def state_after(self, trial_id: int) -> dict[str, Any] | None:
+        row = self._con().execute("SELECT state FROM strategy_states WHERE trial_id = ?", (trial_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def end_batch(self, batch: int, next_id: int, state: Mapping[str, Any]) -> None:
+        """Mark ``batch`` finished: every trial told, ``state`` is where a resume starts."""
+        with self._write() as con:
+            con.execute("INSERT OR REPLACE INTO batches VALUES (?, ?, ?, ?)", (batch, next_id, _state_json(state), time.time()))
+
+    def last_batch(self) -> tuple[int, int, dict[str, Any]] | None:
+        """``(batch, next_id, state)`` of the last finished batch, or None for a fresh store."""
+        row = self._con().execute("SELECT batch, next_id, state FROM batches ORDER BY batch DESC LIMIT 1").fetchone()
+        return (row[0], row[1], json.loads(row[2])) if row else None
+
+    def __iter__(self) -> Iterator[TrialRecord]:
+        return iter(self.trials())
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __repr__(self) -> str:
+        return f"TrialStore({str(self.path)!r}, trials={self.count()})"
+
+
+_COLS = "id, batch, sample, status, score, metrics, costs, feasible, error, duration, worker, attempts, finished"
+
+
+def _record(row: tuple) -> TrialRecord:
+    return TrialRecord(
+        id=row[0], batch=row[1], sample=json.loads(row[2]), status=row[3], score=row[4],
+        metrics={k: _num(v) for k, v in json.loads(row[5]).items()},
+        costs={k: _num(v) for k, v in json.loads(row[6]).items()},
+        feasible=bool(row[7]), error=row[8], duration=row[9], worker=row[10], attempts=row[11], finished=row[12],
+    )
+
+
+def _num(v: Any) -> Any:
+    if isinstance(v, str) and v in ("nan", "inf", "-inf"):
+        return float(v)
+    return v
+
+
+def _state_json(state: Mapping[str, Any]) -> str:
+    try:
+        return _dumps(state)
+    except TypeError as err:
+        raise ConfigError(
+            f"the strategy's state_dict() is not JSON-serialisable ({err}); a strategy must return plain "
+            "dicts, lists, strings and numbers from state_dict() so the search can be resumed."
+        ) from None
