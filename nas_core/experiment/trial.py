@@ -127,6 +127,12 @@ _CACHE: dict[str, tuple[Any, Any]] = {}
 
 def pack(space_source: Any, trainer: Any) -> tuple[str, bytes]:
     """Pickle the space source and the trainer once; returns ``(token, payload)``."""
+    if isinstance(space_source, nn.Module):
+        raise ConfigError(
+            f"to run trials in worker processes, give the space as a factory (a module-level function or class "
+            f"that builds it, e.g. space={type(space_source).__name__}) or as 'module:Class', not as a built "
+            f"{type(space_source).__name__} instance: model spaces are rebuilt in each worker."
+        )
     try:
         payload = pickle.dumps((space_source, trainer))
     except Exception as err:  # noqa: BLE001 - explain what must be picklable

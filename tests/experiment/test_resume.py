@@ -1,0 +1,77 @@
+"""Acceptance: SIGKILL `nas search` mid-run, rerun it, and get exactly the uninterrupted search."""
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from nas_core.experiment import TrialStore
+
+from exp_configs import write_toy
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _search(config, **popen):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([HERE, os.environ.get("PYTHONPATH", "")]))
+    return subprocess.Popen([sys.executable, "-m", "nas_core.cli.main", "search", str(config), "--no-progress"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen)
+
+
+def _finished(db) -> int:
+    if not os.path.exists(db):
+        return 0
+    try:
+        con = sqlite3.connect(db, timeout=5)
+        n = con.execute("SELECT COUNT(*) FROM trials WHERE status != 'rejected'").fetchone()[0]
+        con.close()
+        return n
+    except sqlite3.OperationalError:  # the table is not created yet
+        return 0
+
+
+def _table(workdir):
+    return [(t.id, t.batch, t.sample, t.status, t.metrics, t.costs) for t in TrialStore(workdir).trials()]
+
+
+@pytest.mark.slow
+def test_sigkill_then_rerun_continues_exactly(tmp_path):
+    # uninterrupted reference run
+    ref_cfg = write_toy(tmp_path, "ref.toml", max_trials=10, sleep=0.3, workdir="ref")
+    ref = _search(ref_cfg)
+    ref_out, _ = ref.communicate(timeout=240)
+    assert ref.returncode == 0, ref_out
+    # the same search, killed after 4 finished trials
+    cfg = write_toy(tmp_path, "run.toml", max_trials=10, sleep=0.3, workdir="run")
+    db = tmp_path / "run" / "trials.db"
+    proc = _search(cfg)
+    deadline = time.time() + 180
+    while _finished(db) < 4:
+        assert proc.poll() is None, proc.stdout.read()
+        assert time.time() < deadline, "the search recorded no trial in time"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    before = _table(tmp_path / "run")
+    assert 4 <= sum(t[3] != "rejected" for t in before) < 10  # killed mid-run
+    # the same command again
+    again = _search(cfg)
+    out, _ = again.communicate(timeout=240)
+    assert again.returncode == 0, out
+    assert "(resuming)" in out
+    after = _table(tmp_path / "run")
+    assert after[:len(before)] == before  # no finished trial lost or changed
+    trained = [t for t in after if t[3] != "rejected"]
+    assert len(trained) == 10  # the count continued to the budget
+    keys = [str(sorted(t[2].items())) for t in trained]
+    assert len(set(keys)) == len(keys)  # none repeated
+    assert [t[0] for t in after] == list(range(1, len(after) + 1))
+    assert after == _table(tmp_path / "ref")  # exactly the uninterrupted search
+    assert (tmp_path / "run" / "best_architecture.json").read_text() == (tmp_path / "ref" / "best_architecture.json").read_text()
+    printed = [out[out.index("best architecture"):] for out in (out, ref_out)]
+    assert printed[0].split("files:")[0] == printed[1].split("files:")[0]  # same best, same metrics
