@@ -181,7 +181,7 @@ class ClassificationTrainer(Trainer):
                     loss = self.loss(model(x), y)
                     if not torch.isfinite(loss):
                         raise NonFiniteLossError(
-                            f"training loss became {float(loss)} at epoch {epoch + 1}, batch {step + 1}: the model "
+                            f"training loss became {float(loss.detach())} at epoch {epoch + 1}, batch {step + 1}: the model "
                             f"diverged. Lower the learning rate (lr={self.lr}) or check the inputs for NaN."
                         )
                     loss.backward()
