@@ -1,0 +1,140 @@
+"""A base class for seeded ask/tell strategies: option checks, seeding, state checks."""
+from __future__ import annotations
+
+import numbers
+import random
+from typing import Any, Mapping
+
+from nas_core.errors import ConfigError
+from nas_core.interfaces.strategy import FAILED, REJECTED, SUCCEEDED, Strategy, TrialResult
+from nas_core.strategy.encoding import SampleCodec
+from nas_core.strategy.errors import StrategySetupError, StrategyStateError
+
+__all__ = ["SeededStrategy", "check_int", "check_prob", "usable_score", "result_to_dict", "result_from_dict"]
+
+
+def check_int(owner: str, name: str, value: Any, minimum: int, maximum: int | None = None,
+              allow_none: bool = False) -> int | None:
+    """``value`` as an int in ``[minimum, maximum]``, or a :class:`ConfigError` saying so."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum or (
+        maximum is not None and value > maximum
+    ):
+        upper = f" and <= {maximum}" if maximum is not None else ""
+        none = " (or None for the default)" if allow_none else ""
+        raise ConfigError(f"{owner}: {name} must be an integer >= {minimum}{upper}{none}, got {value!r}.")
+    return int(value)
+
+
+def check_prob(owner: str, name: str, value: Any, allow_none: bool = False) -> float | None:
+    """``value`` as a float in [0, 1], or a :class:`ConfigError` saying so."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= float(value) <= 1.0:
+        raise ConfigError(f"{owner}: {name} must be a probability in [0, 1], got {value!r}.")
+    return float(value)
+
+
+def usable_score(result: TrialResult) -> float | None:
+    """The score a strategy may learn from, or None.
+
+    A succeeded trial's finite score; also a rejected trial's score when middleware set one
+    (``Filter(..., metric_if_rejected=x)`` reports ``x`` so the strategy learns to avoid
+    such samples). Failed trials and scoreless rejections give None.
+    """
+    score = result.score
+    if score is None or result.status == FAILED:
+        return None
+    try:
+        score = float(score)
+    except (TypeError, ValueError):
+        return None
+    if score != score or score in (float("inf"), float("-inf")):
+        return None
+    return score if result.status in (SUCCEEDED, REJECTED) else None
+
+
+def result_to_dict(result: TrialResult) -> dict[str, Any]:
+    return {"score": result.score, "metrics": dict(result.metrics), "status": result.status, "error": result.error}
+
+
+def result_from_dict(d: Mapping[str, Any]) -> TrialResult:
+    return TrialResult(d.get("score"), dict(d.get("metrics") or {}), d.get("status", SUCCEEDED), d.get("error"))
+
+
+class SeededStrategy(Strategy):
+    """Base of the first-party strategies.
+
+    ``seed`` given to the constructor wins over the one the runner passes to
+    :meth:`setup`; with neither, a seed is drawn from the OS and kept in :attr:`seed` (and
+    in the state) so the run can be reproduced. Subclasses implement :meth:`_setup`,
+    :meth:`ask`, :meth:`tell`, :meth:`_state` and :meth:`_load_state`.
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._seed_option = check_int(type(self).__name__, "seed", seed, 0, allow_none=True)
+        self.codec: SampleCodec | None = None
+        self.seed: int | None = None
+
+    def setup(self, space: Any, seed: int | None = None) -> None:
+        if not hasattr(space, "choices") or not hasattr(space, "validate"):
+            raise StrategySetupError(
+                f"{type(self).__name__}.setup needs a nas_core SearchSpace (nas_core.search_space(model)), "
+                f"got {type(space).__name__}."
+            )
+        if seed is not None:
+            check_int(type(self).__name__, "seed", seed, 0)
+        self.space = space
+        self.codec = SampleCodec(space)
+        if self._seed_option is not None:
+            self.seed = self._seed_option
+        elif seed is not None:
+            self.seed = int(seed)
+        else:
+            self.seed = random.SystemRandom().randrange(2**32)
+        self._setup()
+
+    def _setup(self) -> None:
+        """Initialise the search state (after :attr:`codec` and :attr:`seed` are set)."""
+
+    def _require_setup(self) -> SampleCodec:
+        if self.codec is None:
+            raise StrategySetupError(
+                f"{type(self).__name__} is not set up: call strategy.setup(space, seed) before ask/tell/"
+                "load_state_dict (the experiment runner does this for you)."
+            )
+        return self.codec
+
+    # -- state ------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue exactly where the strategy stopped (JSON-safe)."""
+        codec = self._require_setup()
+        return {"strategy": type(self).__name__, "seed": self.seed, "space": codec.fingerprint(), **self._state()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore a state from :meth:`state_dict` (call :meth:`setup` with the same space first)."""
+        codec = self._require_setup()
+        if not isinstance(state, Mapping) or state.get("strategy") != type(self).__name__:
+            got = state.get("strategy") if isinstance(state, Mapping) else type(state).__name__
+            raise StrategyStateError(
+                f"{type(self).__name__}.load_state_dict got a state of {got!r}; pass the dict saved by "
+                f"{type(self).__name__}.state_dict()."
+            )
+        codec.check_fingerprint(state.get("space"), type(self).__name__)
+        self.seed = state["seed"]
+        try:
+            self._load_state(state)
+        except (KeyError, TypeError, ValueError) as err:
+            if isinstance(err, StrategyStateError):
+                raise
+            raise StrategyStateError(
+                f"{type(self).__name__}.load_state_dict: the saved state is incomplete or corrupt ({type(err).__name__}: "
+                f"{err}); pass the dict saved by state_dict() unchanged."
+            ) from err
+
+    def _state(self) -> dict[str, Any]:
+        return {}
+
+    def _load_state(self, state: Mapping[str, Any]) -> None:
+        pass

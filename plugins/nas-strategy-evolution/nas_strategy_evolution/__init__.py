@@ -1,0 +1,12 @@
+"""nas-core strategy ``regularized-evolution``: aging evolution (Real et al. 2019)."""
+from __future__ import annotations
+
+import nas_core
+from nas_strategy_evolution.strategy import RegularizedEvolution
+
+__all__ = ["RegularizedEvolution"]
+
+
+@nas_core.hookimpl
+def register_strategies(register):
+    register("regularized-evolution", RegularizedEvolution)

@@ -1,0 +1,232 @@
+"""PolicyBasedRL: an autoregressive policy trained with PPO's clipped objective (plain torch)."""
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Mapping
+
+import torch
+
+from nas_core.errors import ConfigError
+from nas_core.interfaces.strategy import TrialResult
+from nas_core.strategy import (
+    SampleTrie,
+    SeededStrategy,
+    StrategyStateError,
+    check_int,
+    set_torch_generator_state,
+    torch_generator_state,
+    usable_score,
+)
+from nas_strategy_ppo.policy import AutoregressivePolicy
+from nas_strategy_ppo.serialize import from_jsonable, to_jsonable
+
+__all__ = ["PolicyBasedRL"]
+
+Indices = tuple[int, ...]
+
+
+def _check_float(name: str, value: Any, low: float, high: float = math.inf, low_open: bool = False) -> float:
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    if ok:
+        ok = (value > low if low_open else value >= low) and value <= high
+    if not ok:
+        bound = f"{'>' if low_open else '>='} {low}" + (f" and <= {high}" if high != math.inf else "")
+        raise ConfigError(f"PolicyBasedRL: {name} must be a number {bound}, got {value!r}.")
+    return float(value)
+
+
+class PolicyBasedRL(SeededStrategy):
+    """Reinforcement learning over architectures with PPO.
+
+    The policy (:class:`~nas_strategy_ppo.policy.AutoregressivePolicy`, a GRU cell) picks
+    each label's value in space order, conditioned on the previous choices; it starts
+    uniform. Each told score is the reward of its sample. After every ``batch_size``
+    rewards the policy takes ``update_epochs`` Adam steps on PPO's clipped surrogate
+    objective (clip ``clip``) plus ``entropy_coef`` x entropy, with advantages
+    ``(reward - baseline) / scale``: the baseline is an exponential moving average of past
+    rewards (decay ``baseline_decay``) and the scale the standard deviation of all
+    rewards so far.
+
+    Unless ``allow_repeat``, values whose every completion was already proposed or told
+    are masked out while sampling, so the policy never proposes a sample twice, needs no
+    retries, and ``ask`` returns None once the space is exhausted; the masks are kept
+    with each sample so the PPO ratio compares the same distributions.
+
+    Failed trials and scoreless rejections give no reward (the sample is still never
+    proposed again); ``Filter(metric_if_rejected=x)`` rewards rejected samples with ``x``.
+    Samples told without having been asked (replayed history) are marked as seen and
+    update the reward statistics but not the policy.
+
+    Args:
+        batch_size: rewards per policy update (>= 1).
+        update_epochs: gradient steps per update (>= 1).
+        learning_rate: Adam learning rate (> 0).
+        clip: PPO clip range epsilon (> 0, < 1).
+        entropy_coef: weight of the entropy bonus (>= 0).
+        baseline_decay: moving-average decay of the reward baseline, in [0, 1).
+        hidden_size: width of the GRU and the embeddings (>= 1).
+        allow_repeat: allow proposing samples already proposed or told.
+        seed: overrides the seed the runner passes to ``setup``; it seeds the policy's
+            initial weights and the sampling ``torch.Generator``.
+    """
+
+    name = "ppo"
+
+    def __init__(self, batch_size: int = 8, update_epochs: int = 4, learning_rate: float = 0.05,
+                 clip: float = 0.2, entropy_coef: float = 0.0, baseline_decay: float = 0.9,
+                 hidden_size: int = 32, allow_repeat: bool = False, seed: int | None = None) -> None:
+        super().__init__(seed)
+        self.batch_size = check_int("PolicyBasedRL", "batch_size", batch_size, 1)
+        self.update_epochs = check_int("PolicyBasedRL", "update_epochs", update_epochs, 1)
+        self.learning_rate = _check_float("learning_rate", learning_rate, 0.0, low_open=True)
+        self.clip = _check_float("clip", clip, 0.0, 1.0, low_open=True)
+        self.entropy_coef = _check_float("entropy_coef", entropy_coef, 0.0)
+        self.baseline_decay = _check_float("baseline_decay", baseline_decay, 0.0, 1.0)
+        if self.baseline_decay >= 1.0:
+            raise ConfigError(f"PolicyBasedRL: baseline_decay must be in [0, 1), got {baseline_decay!r}.")
+        self.hidden_size = check_int("PolicyBasedRL", "hidden_size", hidden_size, 1)
+        if not isinstance(allow_repeat, bool):
+            raise ConfigError(f"PolicyBasedRL: allow_repeat must be True or False, got {allow_repeat!r}.")
+        self.allow_repeat = allow_repeat
+
+    def _setup(self) -> None:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            self.policy = AutoregressivePolicy(self.codec.sizes, self.hidden_size)
+        self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=self.learning_rate)
+        self._gen = torch.Generator().manual_seed(self.seed)
+        self._seen = SampleTrie(self.codec.sizes)
+        self._pending: dict[Indices, list[dict[str, Any]]] = {}  # asked, not told: masks and log-prob
+        self._buffer: list[dict[str, Any]] = []  # rewarded episodes waiting for the next update
+        self.baseline: float | None = None
+        self._stats = [0, 0.0, 0.0]  # rewards seen: count, sum, sum of squares
+        self.n_updates = 0
+
+    # -- proposing --------------------------------------------------------------------
+    def ask(self) -> dict[str, Any] | None:
+        codec = self._require_setup()
+        if not self.allow_repeat and self._seen.remaining <= 0:
+            return None
+        prefix: list[int] = []
+        masks: list[list[bool]] | None = None if self.allow_repeat else []
+        logp = 0.0
+        with torch.no_grad():
+            x, h = self.policy.start[None], None
+            for t in range(len(codec.sizes)):
+                mask = None
+                if masks is not None:
+                    row = [c > 0 for c in self._seen.unseen_counts(prefix)]
+                    masks.append(row)
+                    mask = torch.tensor([row])
+                h, lp = self.policy.step(t, x, h, mask)
+                a = int(torch.multinomial(lp.exp()[0], 1, generator=self._gen))
+                logp += float(lp[0, a])
+                prefix.append(a)
+                x = self.policy.embeds[t](torch.tensor([a]))
+        indices = tuple(prefix)
+        self._seen.add(indices)
+        self._pending.setdefault(indices, []).append({"masks": masks, "logp": logp})
+        return codec.decode(indices)
+
+    # -- learning ---------------------------------------------------------------------
+    def tell(self, sample: Mapping[str, Any], result: TrialResult) -> None:
+        codec = self._require_setup()
+        indices = codec.encode(sample)
+        self._seen.add(indices)
+        episodes = self._pending.get(indices)
+        episode = episodes.pop(0) if episodes else None
+        if episodes is not None and not episodes:
+            del self._pending[indices]
+        reward = usable_score(result)
+        if reward is None:
+            return
+        self._stats = [self._stats[0] + 1, self._stats[1] + reward, self._stats[2] + reward * reward]
+        if episode is None:
+            self._update_baseline([reward])
+            return
+        self._buffer.append({"indices": list(indices), "masks": episode["masks"], "logp": episode["logp"], "reward": reward})
+        if len(self._buffer) >= self.batch_size:
+            self._update()
+
+    def _update_baseline(self, rewards: list[float]) -> None:
+        for r in rewards:
+            self.baseline = r if self.baseline is None else self.baseline_decay * self.baseline + (1 - self.baseline_decay) * r
+
+    def _scale(self) -> float:
+        n, s, ss = self._stats
+        if n < 2:
+            return 1.0
+        var = max(ss / n - (s / n) ** 2, 0.0)
+        return math.sqrt(var) if var > 1e-12 else 1.0
+
+    def _update(self) -> None:
+        batch, self._buffer = self._buffer, []
+        rewards = [e["reward"] for e in batch]
+        baseline = self.baseline if self.baseline is not None else sum(rewards) / len(rewards)
+        adv = torch.tensor([(r - baseline) / self._scale() for r in rewards])
+        actions = torch.tensor([e["indices"] for e in batch])
+        masks = [
+            torch.tensor([e["masks"][t] if e["masks"] is not None else [True] * n for e in batch])
+            for t, n in enumerate(self.codec.sizes)
+        ]
+        old_logp = torch.tensor([e["logp"] for e in batch])
+        for _ in range(self.update_epochs):
+            logp, entropy = self.policy.evaluate(actions, masks)
+            ratio = torch.exp(logp - old_logp)
+            surrogate = torch.min(ratio * adv, torch.clamp(ratio, 1 - self.clip, 1 + self.clip) * adv)
+            loss = -surrogate.mean() - self.entropy_coef * entropy.mean()
+            self.optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.policy.parameters(), 5.0)
+            self.optimizer.step()
+        self._update_baseline(rewards)
+        self.n_updates += 1
+
+    def probabilities(self) -> dict[str, list[float]]:
+        """The policy's current per-label probabilities along its most likely path (for inspection)."""
+        codec = self._require_setup()
+        out: dict[str, list[float]] = {}
+        with torch.no_grad():
+            x, h = self.policy.start[None], None
+            for t, label in enumerate(codec.labels):
+                h, lp = self.policy.step(t, x, h, None)
+                out[label] = lp.exp()[0].tolist()
+                x = self.policy.embeds[t](lp.argmax(1))
+        return out
+
+    # -- state ------------------------------------------------------------------------
+    def _state(self) -> dict[str, Any]:
+        return {
+            "options": {"batch_size": self.batch_size, "update_epochs": self.update_epochs,
+                        "hidden_size": self.hidden_size, "allow_repeat": self.allow_repeat},
+            "policy": to_jsonable(self.policy.state_dict()),
+            "optimizer": to_jsonable(self.optimizer.state_dict()),
+            "generator": torch_generator_state(self._gen),
+            "seen": self._seen.to_list(),
+            "pending": [[list(i), eps] for i, eps in self._pending.items()],
+            "buffer": list(self._buffer),
+            "baseline": self.baseline,
+            "stats": list(self._stats),
+            "n_updates": self.n_updates,
+        }
+
+    def _load_state(self, state: Mapping[str, Any]) -> None:
+        if state["options"]["hidden_size"] != self.hidden_size:
+            raise StrategyStateError(
+                f"PolicyBasedRL.load_state_dict: the state was saved with hidden_size={state['options']['hidden_size']}, "
+                f"this strategy has hidden_size={self.hidden_size}; create it with the same options."
+            )
+        self.batch_size = int(state["options"]["batch_size"])
+        self.update_epochs = int(state["options"]["update_epochs"])
+        self.allow_repeat = bool(state["options"]["allow_repeat"])
+        self.policy.load_state_dict(from_jsonable(state["policy"]))
+        self.optimizer.load_state_dict(from_jsonable(state["optimizer"]))
+        set_torch_generator_state(self._gen, state["generator"])
+        self._seen = SampleTrie(self.codec.sizes, state["seen"])
+        self._pending = {tuple(i): [dict(e) for e in eps] for i, eps in state["pending"]}
+        self._buffer = [dict(e) for e in state["buffer"]]
+        self.baseline = state["baseline"]
+        n, s, ss = state["stats"]
+        self._stats = [int(n), float(s), float(ss)]
+        self.n_updates = int(state["n_updates"])
