@@ -52,7 +52,7 @@ def evaluations_to_best(strategies: dict[str, Callable[[], Any]], seeds: range, 
         counts = []
         for seed in seeds:
             chain = Chain(factory(), Filter(lambda s: bench.metrics(s)["flops"] <= flops_bound))
-            run = bench.run(chain, seed, max_evaluations=len(bench.feasible_keys))
+            run = bench.run(chain, seed, max_evaluations=len(bench.feasible_keys), stop_at_best=True)
             if run.evaluations_to_best is None:
                 raise RuntimeError(f"{name} (seed {seed}) never evaluated the best feasible sample")
             counts.append(run.evaluations_to_best)

@@ -56,8 +56,9 @@ class TabularBenchmark:
             raise ConfigError(f"TabularBenchmark: sample {dict(sample)} is not in the table.")
         return self.table[key]
 
-    def run(self, strategy: Strategy, seed: int, max_evaluations: int) -> TabularRun:
-        """Set up ``strategy`` with ``seed`` and run it until ``max_evaluations`` trials were scored."""
+    def run(self, strategy: Strategy, seed: int, max_evaluations: int, stop_at_best: bool = False) -> TabularRun:
+        """Set up ``strategy`` with ``seed`` and run it until ``max_evaluations`` trials were scored
+        (or, with ``stop_at_best``, until the best feasible sample was evaluated)."""
         strategy.setup(self.space, seed)
         run = TabularRun()
         while len(run.evaluated) < max_evaluations:
@@ -73,4 +74,6 @@ class TabularBenchmark:
             run.scores.append(score)
             if run.evaluations_to_best is None and sample_key(self.space.validate(sample)) in self.best_keys:
                 run.evaluations_to_best = len(run.evaluated)
+                if stop_at_best:
+                    break
         return run
