@@ -134,7 +134,7 @@ def pack(space_source: Any, trainer: Any) -> tuple[str, bytes]:
             f"{type(space_source).__name__} instance: model spaces are rebuilt in each worker."
         )
     try:
-        payload = pickle.dumps((space_source, trainer))
+        payload = _dumps((space_source, trainer))
     except Exception as err:  # noqa: BLE001 - explain what must be picklable
         raise ConfigError(
             f"the space and the trainer must be picklable to run trials in worker processes ({type(err).__name__}: "
@@ -142,6 +142,15 @@ def pack(space_source: Any, trainer: Any) -> tuple[str, bytes]:
             "space as 'module:Class'."
         ) from None
     return hashlib.sha256(payload).hexdigest()[:16], payload
+
+
+def _dumps(obj: Any) -> bytes:
+    """cloudpickle when installed (classes from ``__main__`` or a notebook travel by value), else pickle."""
+    try:
+        import cloudpickle
+    except ImportError:
+        return pickle.dumps(obj)
+    return cloudpickle.dumps(obj)
 
 
 def prime(token: str, space: nn.Module, trainer: Any) -> None:

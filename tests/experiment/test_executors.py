@@ -80,8 +80,10 @@ def test_process_pool_options_are_checked():
 
 
 def test_unpicklable_trainer_is_a_clear_error(tmp_path):
-    class Local(kit.CheapTrainer):  # defined in a function: workers cannot import it
-        pass
+    class Local(kit.CheapTrainer):  # holds a lock: cannot be sent to a worker
+        def __init__(self):
+            super().__init__()
+            self.lock = threading.Lock()
 
     pool = ProcessPoolExecutor(1)
     try:
