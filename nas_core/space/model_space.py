@@ -38,12 +38,17 @@ def _record_first_input(model: nn.Module) -> None:
 
 def _example_of(x: Any) -> Any:
     if isinstance(x, torch.Tensor):
-        return torch.zeros_like(x[:1] if x.dim() > 0 else x).detach()
+        with torch._C.DisableTorchFunction():  # never seen by shape tracing
+            return torch.zeros_like(x[:1] if x.dim() > 0 else x).detach()
     if isinstance(x, tuple):
         return tuple(_example_of(v) for v in x)
     if isinstance(x, list):
         return [_example_of(v) for v in x]
     return x
+
+
+def _is_meta(args: tuple) -> bool:
+    return any(isinstance(a, torch.Tensor) and a.is_meta for a in args)
 
 
 class ModelSpace(nn.Module):
@@ -91,7 +96,7 @@ class ModelSpace(nn.Module):
         return self.space.enumerate()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if "_nas_example_input" not in self.__dict__ and args and not kwargs:
+        if "_nas_example_input" not in self.__dict__ and args and not kwargs and not _is_meta(args):
             self.__dict__["_nas_example_input"] = _example_of(args if len(args) > 1 else args[0])
         try:
             return super().__call__(*args, **kwargs)

@@ -1,0 +1,205 @@
+"""CostModel: a sum of cost terms, each depending on a few labels, compiled to lookup tables.
+
+Every term is a function of a handful of labels. Terms over the same labels are summed
+into one table indexed by those labels' values, so ``evaluate(sample)`` is a few dict
+lookups and additions (generated once as a small Python function), ``evaluate_batch`` is
+vectorised with numpy, and ``expectation(probs)`` contracts each table with the
+per-label probability vectors in torch, exactly and differentiably.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+import torch
+
+from nas_core.errors import InvalidSampleError, ProfilerError
+from nas_core.space.search_space import SearchSpace
+from nas_core.shapes.sym import Sym, evaluate_sym, labels_of
+
+__all__ = ["Term", "CostModel"]
+
+#: a group whose labels have more combinations than this is evaluated lazily (with a cache)
+MAX_TABLE = 1 << 16
+
+
+@dataclass
+class Term:
+    """A cost ``value`` (int, float or Sym) counted when ``cond`` (bool or Sym) holds."""
+
+    value: Any
+    cond: Any = True
+    origin: str = ""
+
+    def labels(self) -> frozenset[str]:
+        return labels_of(self.value, self.cond)
+
+    def __call__(self, sample: Mapping[str, Any]) -> float:
+        if not evaluate_sym(self.cond, sample):
+            return 0.0
+        return float(evaluate_sym(self.value, sample))
+
+
+def _hkey(v: Any) -> Any:
+    return tuple(_hkey(x) for x in v) if isinstance(v, list) else v
+
+
+class _Group:
+    def __init__(self, labels: tuple[str, ...], terms: list[Term], space: SearchSpace) -> None:
+        self.labels = labels
+        self.terms = terms
+        self.domains = [space.choices[l].domain for l in labels]
+        self.size = math.prod(len(d) for d in self.domains)
+        self.lazy = self.size > MAX_TABLE
+        self.table: np.ndarray | None = None
+        self.cache: dict[tuple, float] = {}
+        if not self.lazy:
+            flat = np.zeros(self.size, dtype=np.float64)
+            for i, combo in enumerate(itertools.product(*self.domains)):
+                s = dict(zip(labels, combo))
+                flat[i] = sum(t(s) for t in terms)
+            self.table = flat.reshape([len(d) for d in self.domains]) if labels else flat.reshape(())
+
+    def value(self, sample: Mapping[str, Any]) -> float:
+        key = tuple(_hkey(sample[l]) for l in self.labels)
+        v = self.cache.get(key)
+        if v is None:
+            v = sum(t(sample) for t in self.terms)
+            self.cache[key] = v
+        return v
+
+    def nested(self) -> Any:
+        """The table as nested dicts keyed by (hashable) label values."""
+        assert self.table is not None
+
+        def build(arr: np.ndarray, depth: int) -> Any:
+            if depth == len(self.labels):
+                return float(arr)
+            return {_hkey(v): build(arr[i], depth + 1) for i, v in enumerate(self.domains[depth])}
+
+        return build(self.table, 0)
+
+
+class CostModel:
+    """Sum of :class:`Term` s over a :class:`SearchSpace`, compiled for fast evaluation."""
+
+    def __init__(self, space: SearchSpace, terms: Iterable[Term], unit: str = "") -> None:
+        self.space = space
+        self.unit = unit
+        by_labels: dict[tuple[str, ...], list[Term]] = {}
+        order = {l: i for i, l in enumerate(space.labels)}
+        for t in terms:
+            labels = tuple(sorted(t.labels(), key=lambda l: order.get(l, 1 << 30)))
+            unknown = [l for l in labels if l not in space.choices]
+            if unknown:
+                raise ProfilerError(f"cost term {t.origin!r} depends on labels {unknown} that are not in the space.")
+            by_labels.setdefault(labels, []).append(t)
+        self.groups = [_Group(labels, ts, space) for labels, ts in by_labels.items()]
+        self._index = {l: {_hkey(v): i for i, v in enumerate(c.domain)} for l, c in space.choices.items()}
+        self._fast = self._compile()
+
+    # -- single sample --------------------------------------------------------------------
+    def _compile(self) -> Callable[[Mapping[str, Any]], float]:
+        env: dict[str, Any] = {"_hk": _hkey}
+        parts = []
+        list_labels = {l for l, c in self.space.choices.items() if c.kind == "input"}
+        const = 0.0
+        for gi, g in enumerate(self.groups):
+            if g.lazy:
+                env[f"G{gi}"] = g.value
+                parts.append(f"G{gi}(s)")
+            elif not g.labels:
+                const += float(g.table)
+            else:
+                env[f"T{gi}"] = g.nested()
+                idx = "".join(
+                    f"[_hk(s[{l!r}])]" if l in list_labels else f"[s[{l!r}]]" for l in g.labels
+                )
+                parts.append(f"T{gi}{idx}")
+        env["C"] = const
+        body = " + ".join(["C"] + parts)
+        src = f"def _cost(s):\n    return {body}\n"
+        exec(compile(src, "<nas_core.costmodel>", "exec"), env)  # noqa: S102 - generated lookup code
+        return env["_cost"]
+
+    def evaluate(self, sample: Mapping[str, Any]) -> float:
+        """The total cost of ``sample`` (validated on any lookup failure)."""
+        try:
+            if len(sample) == len(self.space.choices):
+                return self._fast(sample)
+        except (KeyError, TypeError):
+            pass
+        return self._fast(self.space.validate(sample))
+
+    def evaluate_batch(self, samples: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Costs of many samples at once (numpy gathers over each table)."""
+        n = len(samples)
+        total = np.zeros(n, dtype=np.float64)
+        used = {l for g in self.groups for l in g.labels}
+        idx: dict[str, np.ndarray] = {}
+        try:
+            for l in used:
+                ix = self._index[l]
+                idx[l] = np.fromiter((ix[_hkey(s[l])] for s in samples), dtype=np.int64, count=n)
+        except (KeyError, TypeError):
+            for s in samples:
+                self.space.validate(s)
+            raise
+        for g in self.groups:
+            if g.lazy:
+                total += np.fromiter((g.value(s) for s in samples), dtype=np.float64, count=n)
+            elif not g.labels:
+                total += float(g.table)
+            else:
+                total += g.table[tuple(idx[l] for l in g.labels)]
+        return total
+
+    # -- expectation --------------------------------------------------------------------------
+    def expectation(self, probs: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """Exact expected cost when each label ``l`` is drawn independently from ``probs[l]``.
+
+        ``probs[l]`` is a 1-D tensor over the label's domain, in domain order. Labels the
+        cost does not depend on may be omitted. Differentiable in the probabilities.
+        """
+        ref = next(iter(probs.values())) if probs else torch.zeros(())
+        total = torch.zeros((), dtype=ref.dtype if ref.is_floating_point() else torch.float32, device=ref.device)
+        for g in self.groups:
+            for l in g.labels:
+                if l not in probs:
+                    raise InvalidSampleError(
+                        f"expectation needs probabilities for label {l!r} (domain {self.space.choices[l].domain}); "
+                        "pass a 1-D tensor over its domain."
+                    )
+                if probs[l].dim() != 1 or probs[l].numel() != len(self.space.choices[l].domain):
+                    raise InvalidSampleError(
+                        f"probabilities for label {l!r} must be a 1-D tensor of length "
+                        f"{len(self.space.choices[l].domain)} (its domain size), got shape {list(probs[l].shape)}."
+                    )
+            if g.lazy:
+                table = torch.tensor(
+                    [g.value(dict(zip(g.labels, c))) for c in itertools.product(*g.domains)], dtype=total.dtype
+                ).reshape([len(d) for d in g.domains])
+            else:
+                table = torch.as_tensor(g.table, dtype=total.dtype, device=total.device)
+            if torch.isnan(table).any():
+                warnings.warn(
+                    f"cost table over {g.labels} has invalid combinations; they count as 0 in the expectation.",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+                table = torch.nan_to_num(table, nan=0.0)
+            if not g.labels:
+                total = total + table
+                continue
+            letters = "abcdefghijklmnopqrstuvwxyz"[: len(g.labels)]
+            eq = letters + "," + ",".join(letters) + "->"
+            total = total + torch.einsum(eq, table, *(probs[l].to(total.dtype) for l in g.labels))
+        return total
+
+    def describe(self) -> str:
+        lazy = sum(1 for g in self.groups if g.lazy)
+        return f"CostModel({len(self.groups)} tables, {lazy} lazy, unit={self.unit!r})"
