@@ -44,8 +44,8 @@ SPACE_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
 
 def _type_name(t: type | tuple[type, ...]) -> str:
     ts = t if isinstance(t, tuple) else (t,)
-    return " or ".join({int: "integer", float: "number", str: "string", bool: "boolean", list: "list",
-                        dict: "table"}.get(x, x.__name__) for x in ts)
+    return " or ".join({int: "an integer", float: "a number", str: "a string", bool: "a boolean", list: "a list",
+                        dict: "a table"}.get(x, x.__name__) for x in ts)
 
 
 def _check_type(fieldname: str, value: Any, expected: type | tuple[type, ...], what: str) -> None:

@@ -66,7 +66,7 @@ def test_missing_space_class(tmp_path):
 
 def test_wrong_type(tmp_path):
     msg = _err(tmp_path, write_toy(tmp_path).read_text().replace("max_trials = 8", 'max_trials = "eight"'))
-    assert "experiment.max_trials must be integer" in msg and "'eight'" in msg
+    assert "experiment.max_trials must be an integer" in msg and "'eight'" in msg
 
 
 def test_misspelled_experiment_key(tmp_path):
