@@ -18,7 +18,7 @@ from nas_core.shapes.formulas import (
 )
 from nas_core.shapes.sym import Sym, all_of, any_of, case, evaluate_sym, is_sym, labels_of, numel, sym, sym_apply
 from nas_core.shapes.terms import check_terms, op_cost_terms, param_terms, structural_conditions
-from nas_core.shapes.trace import OpRecord, ShapeTrace, SymTensor, TracedInt, hp, require, trace, validity_error
+from nas_core.shapes.trace import ModuleCall, OpRecord, ShapeTrace, SymTensor, TracedInt, hp, require, trace, validity_error
 
 __all__ = [
     "COST_KINDS",
@@ -26,6 +26,7 @@ __all__ = [
     "CostModelProfiler",
     "Formula",
     "FormulaTable",
+    "ModuleCall",
     "OpRecord",
     "ShapeFormula",
     "ShapeTrace",

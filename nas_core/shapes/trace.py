@@ -30,7 +30,7 @@ from nas_core.space.search_space import SearchSpace
 from nas_core.shapes.formulas import FormulaTable, formula_table, target_name
 from nas_core.shapes.sym import Cond, Sym, all_of, any_of, case, evaluate_sym, labels_of, sym, sym_apply
 
-__all__ = ["SymTensor", "OpRecord", "Check", "ShapeTrace", "trace", "hp", "require", "TracedInt"]
+__all__ = ["SymTensor", "OpRecord", "ModuleCall", "Check", "ShapeTrace", "trace", "hp", "require", "TracedInt"]
 
 
 @dataclass
@@ -131,13 +131,32 @@ class OpRecord:
 
 
 @dataclass
+class ModuleCall:
+    """One call of any module (containers and candidates included), with symbolic inputs/outputs."""
+
+    path: str
+    module: nn.Module
+    inputs: list  # SymTensor (or plain values) per positional argument
+    output: Any = None  # SymTensor, or nested tuple/list of them
+    cond: Any = True  # the call happens in the frozen model when this holds
+
+    def input_shapes(self, sample: Mapping[str, Any]) -> list:
+        return [tuple(evaluate_sym(i.shape, sample)) if isinstance(i, SymTensor) else i for i in self.inputs]
+
+
+@dataclass
 class ShapeTrace:
-    """The result of :func:`trace`."""
+    """The result of :func:`trace`: recorded ops, shape checks, and every module call."""
 
     space: SearchSpace
     ops: list[OpRecord]
     checks: list[Check]
     output: Any
+    calls: list[ModuleCall] = field(default_factory=list)
+
+    def calls_of(self, module: nn.Module) -> list[ModuleCall]:
+        """Every recorded call of ``module`` (e.g. a LayerChoice candidate) in call order."""
+        return [c for c in self.calls if c.module is module]
 
     def module_ops(self) -> list[OpRecord]:
         return [o for o in self.ops if o.kind == "module"]
@@ -207,6 +226,7 @@ class _Tracer(TorchFunctionMode):
         self.paths_seen: dict[str, int] = {}
         self._op_for_checks: OpRecord | None = None
         self.eval_sample: dict[str, Any] = search_space(model).current()
+        self.calls: list[ModuleCall] = []
 
     # -- helpers ------------------------------------------------------------------------
     def context_cond(self) -> Any:
@@ -390,11 +410,16 @@ class _Tracer(TorchFunctionMode):
 
     # -- module hooks -------------------------------------------------------------------
     def pre_hook(self, module: nn.Module, args: tuple, kwargs: dict) -> None:
-        self.stack.append((module, False))
+        inputs = self.symify(list(args))
+        conds = [i.cond for i in inputs if isinstance(i, SymTensor)]
+        call = ModuleCall(self.names.get(id(module), "?"), module, inputs, None, all_of(self.context_cond(), *conds))
+        self.calls.append(call)
+        self.stack.append((module, call))
         return None
 
     def post_hook(self, module: nn.Module, args: tuple, kwargs: dict, output: Any) -> None:
-        self.stack.pop()
+        _, call = self.stack.pop()
+        call.output = self.symify(output)
         return None
 
     # -- torch functions ----------------------------------------------------------------
@@ -717,7 +742,7 @@ def trace(model: nn.Module, dummy_input: Any, table: FormulaTable | None = None,
         model.train(was_training)
         model._forward_pre_hooks.update(own_hooks)
     out_sym = tracer.symify(out)
-    return ShapeTrace(space, tracer.ops, tracer.checks, out_sym)
+    return ShapeTrace(space, tracer.ops, tracer.checks, out_sym, tracer.calls)
 
 
 def _run(model: nn.Module, tracer: "_Tracer", args: tuple, meta: bool) -> Any:

@@ -94,7 +94,7 @@ def test_env_var_restricts_and_disables(fake_distribution, monkeypatch):
     assert "aa" in names and "bb" not in names
     monkeypatch.setenv("NAS_CORE_PLUGINS", "")
     assert Registry().names("profiler") == []
-    assert Registry().names("executor") == ["in-process"]  # the core's own stay
+    assert "in-process" in Registry().names("executor")  # the core's own stay
     monkeypatch.delenv("NAS_CORE_PLUGINS")
     monkeypatch.setenv("NAS_CORE_DISABLE_PLUGINS", "bb")
     names = Registry().names("profiler")

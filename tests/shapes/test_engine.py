@@ -72,7 +72,7 @@ def test_seed_space_exact():
 
 def test_width_dependent_space_exact_and_batch():
     model = WidthSpace()
-    _, macs, params = _exact(model, torch.randn(2, 3, 8, 8))
+    _, macs, params = _exact(model, torch.randn(2, 3, 8, 8), n=40)
     samples = list(search_space(model).enumerate())
     assert macs.evaluate_batch(samples).tolist() == [macs.evaluate(s) for s in samples]
 
@@ -215,5 +215,11 @@ def test_subclass_inherits_formula():
 def test_shapes_of_reports_choice_dependent_shapes():
     m = WidthSpace()
     tr = trace(m, torch.randn(1, 3, 8, 8))
-    (inputs, out), = tr.shapes_of("fc", {"w": 16, "k": 3, "op": 0, "d": 1, "skip": [], "out": 12})
+    sample = {"w": 16, "k": 3, "op": 0, "d": 1, "skip": [], "out": 12}
+    (inputs, out), = tr.shapes_of("fc", sample)
     assert inputs == [(1, 512)] and out == (1, 12)
+    # every module call is recorded with its condition: the second Repeat block runs only at depth 2
+    (block1,) = tr.calls_of(m.rep.blocks[1])
+    assert block1.input_shapes(sample) == [(1, 32, 4, 4)]
+    from nas_core.shapes import evaluate_sym
+    assert evaluate_sym(block1.cond, sample) is False and evaluate_sym(block1.cond, {**sample, "d": 2}) is True
