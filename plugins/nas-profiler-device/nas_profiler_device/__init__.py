@@ -1,0 +1,24 @@
+"""nas-profiler-device: on-device latency for nas-core.
+
+* :mod:`nas_profiler_device.measure`: ``measure_latency(model_or_onnx, inputs, backend=..., ...) -> Measurement``
+* :class:`AgentClient` / ``nas device-agent``: measure on a remote device over HTTP
+* :class:`DeviceProfiler` (registry name ``device``): per-block latency lookup tables with calibration
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import nas_core
+
+from nas_profiler_device.agent_client import AgentClient
+from nas_profiler_device.errors import DeviceAgentError, MeasurementError
+from nas_profiler_device.measure import Measurement, export_onnx, measure_latency
+
+__all__ = ["AgentClient", "DeviceAgentError", "Measurement", "MeasurementError", "export_onnx", "measure_latency"]
+
+
+@nas_core.hookimpl
+def register_commands(cli: Any) -> None:
+    from nas_profiler_device.cli import device_agent_command
+
+    cli.add_command(device_agent_command)

@@ -1,0 +1,358 @@
+"""Measure the inference latency of a module or an ONNX model on one backend.
+
+This is the public measurement API of the device profiler (also used by other latency
+profilers)::
+
+    from nas_profiler_device.measure import measure_latency
+    m = measure_latency(model, torch.randn(1, 3, 64, 64), backend="onnxruntime", repeats=50, warmup=10, threads=1)
+    m.median_ms, m.spread, m.to_dict()
+
+Backends: ``"eager"`` (PyTorch), ``"torchscript"`` (``torch.jit.trace``), ``"onnxruntime"``
+(CPU execution provider). ``device="cuda"`` runs eager/TorchScript on the local GPU, timed
+with CUDA events. Every figure carries the backend, device, thread count, batch size and
+library versions it was taken with.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import platform
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from nas_profiler_device.errors import MeasurementError
+
+__all__ = [
+    "BACKENDS",
+    "Measurement",
+    "measure_latency",
+    "export_onnx",
+    "library_versions",
+    "device_description",
+    "summarize",
+]
+
+BACKENDS = ("eager", "torchscript", "onnxruntime")
+DEVICES = ("cpu", "cuda")
+#: a measurement stops early (after at least 3 runs) once it has taken this long
+DEFAULT_MAX_TIME_S = 60.0
+
+Inputs = Any  # a Tensor, a shape (tuple of ints), or a sequence of them
+
+
+@dataclass
+class Measurement:
+    """One latency figure and everything it depends on. Times in milliseconds."""
+
+    median_ms: float
+    spread: float  # interquartile range / median (0.02 = 2 %)
+    repeats: int
+    warmup: int
+    backend: str
+    device: str
+    threads: int
+    batch: int
+    input_shapes: list[list[int]]
+    versions: dict[str, str] = field(default_factory=dict)
+    min_ms: float = float("nan")
+    mean_ms: float = float("nan")
+    q1_ms: float = float("nan")
+    q3_ms: float = float("nan")
+    unit: str = "ms"
+    metric: str = "latency"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Measurement":
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        missing = [k for k in ("median_ms", "spread", "repeats", "warmup", "backend", "device", "threads", "batch",
+                               "input_shapes") if k not in known]
+        if missing:
+            raise MeasurementError(f"a measurement record lacks {missing}; got keys {sorted(data)}.")
+        return cls(**known)
+
+    def __str__(self) -> str:
+        return (f"{self.median_ms:.3f} ms (IQR/median {self.spread:.1%}, {self.repeats} runs, {self.backend} on "
+                f"{self.device}, {self.threads} thread(s), batch {self.batch})")
+
+
+# -- environment -----------------------------------------------------------------------------------
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries a latency figure depends on."""
+    out = {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__}
+    for name in ("onnxruntime", "onnx"):
+        try:
+            mod = __import__(name)
+            out[name] = getattr(mod, "__version__", "?")
+        except ImportError:
+            pass
+    return out
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith(("model name", "hardware", "cpu model")):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown cpu"
+
+
+def device_description(device: str = "cpu") -> str:
+    """A readable identity of the measuring hardware, e.g. ``"cpu: AMD EPYC 7B13 x2 (x86_64, Linux)"``."""
+    if device == "cuda":
+        if not torch.cuda.is_available():
+            raise MeasurementError("device='cuda' was asked for but torch.cuda.is_available() is False; use device='cpu'.")
+        return f"cuda: {torch.cuda.get_device_name()} (torch CUDA {torch.version.cuda})"
+    return f"cpu: {_cpu_model()} x{os.cpu_count()} ({platform.machine()}, {platform.system()})"
+
+
+# -- statistics ------------------------------------------------------------------------------------
+def summarize(times_ms: Sequence[float]) -> dict[str, float]:
+    """Median, quartiles, IQR/median spread, min and mean of a list of run times."""
+    if not times_ms:
+        raise MeasurementError("no run was timed; use repeats >= 1.")
+    arr = np.asarray(times_ms, dtype=np.float64)
+    q1, med, q3 = np.percentile(arr, [25, 50, 75])
+    return {"median_ms": float(med), "q1_ms": float(q1), "q3_ms": float(q3),
+            "spread": float((q3 - q1) / med) if med > 0 else 0.0, "min_ms": float(arr.min()), "mean_ms": float(arr.mean())}
+
+
+# -- inputs ----------------------------------------------------------------------------------------
+def _is_shape(x: Any) -> bool:
+    return isinstance(x, (tuple, list, torch.Size)) and len(x) > 0 and all(
+        isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in x)
+
+
+def as_tensors(inputs: Inputs, seed: int = 0) -> list[torch.Tensor]:
+    """Inputs as a list of tensors: tensors pass through, shapes become seeded random tensors."""
+    if isinstance(inputs, torch.Tensor) or _is_shape(inputs):
+        inputs = [inputs]
+    if isinstance(inputs, np.ndarray):
+        inputs = [torch.from_numpy(inputs)]
+    if not isinstance(inputs, (list, tuple)) or not inputs:
+        raise MeasurementError(
+            f"inputs must be a tensor, a shape such as (1, 3, 64, 64), or a list of them; got {type(inputs).__name__}: "
+            f"{inputs!r}.")
+    gen = torch.Generator().manual_seed(seed)
+    out = []
+    for x in inputs:
+        if isinstance(x, torch.Tensor):
+            out.append(x.detach())
+        elif isinstance(x, np.ndarray):
+            out.append(torch.from_numpy(x))
+        elif _is_shape(x):
+            if any(int(d) <= 0 for d in x):
+                raise MeasurementError(f"input shape {list(x)} has a non-positive dimension; every size must be >= 1.")
+            out.append(torch.randn(*[int(d) for d in x], generator=gen))
+        else:
+            raise MeasurementError(f"each input must be a tensor or a shape (tuple of ints), got {x!r}.")
+    return out
+
+
+# -- export ----------------------------------------------------------------------------------------
+def export_onnx(module: nn.Module, inputs: Inputs, opset: int = 17) -> bytes:
+    """The ONNX model of ``module`` on ``inputs`` (TorchScript-based exporter, static shapes)."""
+    tensors = as_tensors(inputs)
+    buf = io.BytesIO()
+    module = module.eval()
+    try:
+        with torch.no_grad(), warnings_quiet():
+            torch.onnx.export(module, tuple(tensors), buf, input_names=[f"input{i}" for i in range(len(tensors))],
+                              opset_version=opset, dynamo=False, do_constant_folding=True)
+    except Exception as err:  # noqa: BLE001 - any exporter failure is reported with the module
+        raise MeasurementError(
+            f"exporting {type(module).__name__} to ONNX failed ({type(err).__name__}: {err}). Use backend='eager' or "
+            "'torchscript' for modules the ONNX exporter does not support.") from err
+    return buf.getvalue()
+
+
+@contextlib.contextmanager
+def warnings_quiet() -> Iterator[None]:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+# -- timing ----------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the block with ``torch.set_num_threads(n)``, restoring the previous count after."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _time_cpu(run: Callable[[], Any], repeats: int, warmup: int, max_time_s: float) -> list[float]:
+    for _ in range(warmup):
+        run()
+    times = []
+    start = time.perf_counter()
+    for i in range(repeats):
+        t0 = time.perf_counter_ns()
+        run()
+        times.append((time.perf_counter_ns() - t0) / 1e6)
+        if i >= 2 and time.perf_counter() - start > max_time_s:
+            break
+    return times
+
+
+def _time_cuda(run: Callable[[], Any], repeats: int, warmup: int, max_time_s: float) -> list[float]:
+    for _ in range(warmup):
+        run()
+    torch.cuda.synchronize()
+    times = []
+    start = time.perf_counter()
+    for i in range(repeats):
+        begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        begin.record()
+        run()
+        end.record()
+        end.synchronize()
+        times.append(float(begin.elapsed_time(end)))
+        if i >= 2 and time.perf_counter() - start > max_time_s:
+            break
+    return times
+
+
+def _ort_session(onnx_model: bytes, threads: int) -> Any:
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.log_severity_level = 3
+    try:
+        return ort.InferenceSession(onnx_model, sess_options=opts, providers=["CPUExecutionProvider"])
+    except Exception as err:  # noqa: BLE001
+        raise MeasurementError(f"ONNX Runtime could not load the model ({type(err).__name__}: {err}).") from err
+
+
+def _ort_feeds(session: Any, inputs: Inputs) -> dict[str, np.ndarray]:
+    specs = session.get_inputs()
+    if isinstance(inputs, dict):
+        items = [inputs.get(s.name) for s in specs]
+        if any(v is None for v in items):
+            raise MeasurementError(f"the ONNX model's inputs are {[s.name for s in specs]}; got {sorted(inputs)}.")
+        inputs = items
+    tensors = as_tensors(inputs)
+    if len(tensors) != len(specs):
+        raise MeasurementError(
+            f"the ONNX model takes {len(specs)} input(s) {[(s.name, s.shape) for s in specs]}, got {len(tensors)}.")
+    feeds = {}
+    for spec, t in zip(specs, tensors):
+        static = [d for d in spec.shape]
+        if all(isinstance(d, int) for d in static) and list(t.shape) != static:
+            raise MeasurementError(f"ONNX input {spec.name!r} has shape {static}, got {list(t.shape)}.")
+        dtype = np.int64 if "int64" in spec.type else np.float32
+        feeds[spec.name] = t.numpy().astype(dtype, copy=False)
+    return feeds
+
+
+def measure_latency(
+    model_or_onnx: nn.Module | bytes | str | os.PathLike,
+    inputs: Inputs,
+    *,
+    backend: str = "onnxruntime",
+    repeats: int = 50,
+    warmup: int = 10,
+    threads: int = 1,
+    device: str = "cpu",
+    max_time_s: float = DEFAULT_MAX_TIME_S,
+) -> Measurement:
+    """Median latency of one forward pass of ``model_or_onnx`` on ``inputs``.
+
+    ``model_or_onnx``: an ``nn.Module`` (any backend; exported for ``onnxruntime``), or an
+    ONNX model as bytes or a file path (``onnxruntime`` only). ``inputs``: a tensor, a shape
+    such as ``(1, 3, 64, 64)`` (seeded random data), or a list of them (a dict name -> tensor
+    for ONNX models). ``warmup`` untimed runs, then ``repeats`` timed runs (stopping early,
+    after at least 3, once ``max_time_s`` has passed); ``threads`` sets
+    ``torch.set_num_threads`` or ONNX Runtime's intra-op threads.
+    """
+    if backend not in BACKENDS:
+        raise MeasurementError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}.")
+    if device not in DEVICES:
+        raise MeasurementError(f"unknown device {device!r}; choose 'cpu' or 'cuda'.")
+    for name, v, lo in (("repeats", repeats, 1), ("warmup", warmup, 0), ("threads", threads, 1)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+            raise MeasurementError(f"{name} must be an integer >= {lo}, got {v!r}.")
+    is_module = isinstance(model_or_onnx, nn.Module)
+    if not is_module:
+        if isinstance(model_or_onnx, (str, os.PathLike)):
+            path = Path(model_or_onnx)
+            if not path.is_file():
+                raise MeasurementError(f"ONNX model file {str(path)!r} does not exist.")
+            model_or_onnx = path.read_bytes()
+        if not isinstance(model_or_onnx, (bytes, bytearray)):
+            raise MeasurementError(
+                f"model_or_onnx must be an nn.Module, ONNX bytes or an .onnx path, got {type(model_or_onnx).__name__}.")
+        if backend != "onnxruntime":
+            raise MeasurementError(f"an ONNX model can only be measured with backend='onnxruntime', not {backend!r}.")
+    if device == "cuda" and backend == "onnxruntime":
+        raise MeasurementError("device='cuda' is supported with the eager and torchscript backends; "
+                               "onnxruntime runs on the CPU execution provider.")
+    dev_name = device_description(device)
+
+    if backend == "onnxruntime":
+        if is_module:
+            tensors = as_tensors(inputs)
+            onnx_model = export_onnx(model_or_onnx, tensors)
+            inputs = tensors
+        else:
+            onnx_model = bytes(model_or_onnx)
+        session = _ort_session(onnx_model, threads)
+        feeds = _ort_feeds(session, inputs)
+        shapes = [list(v.shape) for v in feeds.values()]
+        try:
+            session.run(None, feeds)
+        except Exception as err:  # noqa: BLE001
+            raise MeasurementError(f"ONNX Runtime failed to run the model on inputs {shapes}: {err}") from err
+        times = _time_cpu(lambda: session.run(None, feeds), repeats, warmup, max_time_s)
+    else:
+        tensors = as_tensors(inputs)
+        model = model_or_onnx.eval()
+        if device == "cuda":
+            model = model.to("cuda")
+            tensors = [t.to("cuda") for t in tensors]
+        shapes = [list(t.shape) for t in tensors]
+        with torch_threads(threads), torch.inference_mode():
+            if backend == "torchscript":
+                try:
+                    with warnings_quiet():
+                        model = torch.jit.optimize_for_inference(torch.jit.trace(model, tuple(tensors)).eval()) \
+                            if device == "cpu" else torch.jit.trace(model, tuple(tensors))
+                except Exception as err:  # noqa: BLE001
+                    raise MeasurementError(
+                        f"torch.jit.trace failed on {type(model_or_onnx).__name__} ({type(err).__name__}: {err}); "
+                        "use backend='eager'.") from err
+            try:
+                model(*tensors)
+            except Exception as err:  # noqa: BLE001
+                raise MeasurementError(
+                    f"{type(model_or_onnx).__name__} failed to run on inputs {shapes}: {type(err).__name__}: {err}") from err
+            timer = _time_cuda if device == "cuda" else _time_cpu
+            times = timer(lambda: model(*tensors), repeats, warmup, max_time_s)
+    stats = summarize(times)
+    return Measurement(
+        median_ms=stats["median_ms"], spread=stats["spread"], repeats=len(times), warmup=warmup, backend=backend,
+        device=dev_name, threads=threads, batch=int(shapes[0][0]) if shapes and shapes[0] else 1,
+        input_shapes=shapes, versions=library_versions(), min_ms=stats["min_ms"], mean_ms=stats["mean_ms"],
+        q1_ms=stats["q1_ms"], q3_ms=stats["q3_ms"])
