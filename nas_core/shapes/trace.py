@@ -399,8 +399,12 @@ class _Tracer(TorchFunctionMode):
         return self.record(self.names.get(id(module), "?"), "module", module, formula, args, kwargs, None, leaf=is_leaf)
 
     def _no_formula_message(self, op: OpRecord, kind: str, target: Any, choice_dependent: bool) -> str:
-        what = f"module {op.path!r} of type {type(target).__module__}.{type(target).__qualname__}" if kind == "module" \
-            else f"torch function {target_name(target)!r} called in {op.path!r}"
+        if kind == "module":
+            what = f"module {op.path!r} of type {type(target).__module__}.{type(target).__qualname__}"
+        else:
+            owner = self.stack[-1][0] if self.stack else self.model
+            what = (f"torch function {target_name(target)!r} called in module {self.module_path()!r} of type "
+                    f"{type(owner).__module__}.{type(owner).__qualname__}")
         return (
             f"no shape formula for {what}, and its input shape depends on the sample. Two ways out: "
             "register a formula with nas_core.shapes.register_formula(target, shape_fn, costs=cost_fn) "
