@@ -337,32 +337,45 @@ class Experiment:
                         "`--overwrite` or use another workdir."
                     )
                 records[tid] = old
+                if bar is not None:
+                    bar(old, self.best)
                 continue
             self.costs(sample)
-            pending[self.executor.submit(run_trial, self._job(tid, sample, token, payload))] = (tid, sample, 1)
+            fut = self.executor.submit(run_trial, self._job(tid, sample, token, payload))
+            pending[fut] = (tid, sample, 1)
+            if fut.done():  # in-process executors finish inside submit: record it before the next one
+                self._collect(fut, pending, records, store, batch, token, payload, bar)
         while pending:
             finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
             for fut in finished:
-                tid, sample, attempts = pending.pop(fut)
-                try:
-                    outcome: TrialOutcome = fut.result()
-                except Exception as err:  # noqa: BLE001 - the worker died, not the trial code
-                    if attempts <= self.retries:
-                        log.warning("trial %d lost its worker (%s); retrying (attempt %d)", tid, err, attempts + 1)
-                        job = self._job(tid, sample, token, payload)
-                        pending[self.executor.submit(run_trial, job)] = (tid, sample, attempts + 1)
-                        continue
-                    outcome = TrialOutcome(
-                        tid, FAILED, {}, f"worker died while running this trial ({type(err).__name__}: {err}); "
-                        f"{attempts} attempt(s). The process was killed from outside, ran out of system memory or "
-                        "crashed in native code.", math.nan, "?")
-                rec = self._record(batch, sample, outcome, attempts)
-                self._save_if_best(store, rec, outcome)
-                store.add_trial(rec)
-                records[tid] = rec
-                if bar is not None:
-                    bar(rec, self.best)
+                self._collect(fut, pending, records, store, batch, token, payload, bar)
         return records
+
+    def _collect(self, fut: Future, pending: dict[Future, tuple[int, dict[str, Any], int]],
+                 records: dict[int, TrialRecord], store: TrialStore, batch: int, token: str, payload: bytes,
+                 bar: Any) -> None:
+        """Store the outcome of a finished future, or resubmit its trial if the worker died."""
+        tid, sample, attempts = pending.pop(fut)
+        try:
+            outcome: TrialOutcome = fut.result()
+        except Exception as err:  # noqa: BLE001 - the worker died, not the trial code
+            if attempts <= self.retries:
+                log.warning("trial %d lost its worker (%s); retrying (attempt %d)", tid, err, attempts + 1)
+                new = self.executor.submit(run_trial, self._job(tid, sample, token, payload))
+                pending[new] = (tid, sample, attempts + 1)
+                if new.done():
+                    self._collect(new, pending, records, store, batch, token, payload, bar)
+                return
+            outcome = TrialOutcome(
+                tid, FAILED, {}, f"worker died while running this trial ({type(err).__name__}: {err}); "
+                f"{attempts} attempt(s). The process was killed from outside, ran out of system memory or "
+                "crashed in native code.", math.nan, "?")
+        rec = self._record(batch, sample, outcome, attempts)
+        self._save_if_best(store, rec, outcome)
+        store.add_trial(rec)
+        records[tid] = rec
+        if bar is not None:
+            bar(rec, self.best)
 
     def _record(self, batch: int, sample: dict[str, Any], out: TrialOutcome, attempts: int) -> TrialRecord:
         costs = dict(self.costs(sample))

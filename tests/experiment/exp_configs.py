@@ -8,6 +8,7 @@ TOY = """
 seed = {seed}
 max_trials = {max_trials}
 workdir = "{workdir}"
+batch_size = {batch_size}
 
 [space]
 class = "nas_exp_testkit:ToySpace"
@@ -36,8 +37,8 @@ name = "{executor}"
 
 
 def write_toy(tmp: Path, name: str = "toy.toml", seed: int = 3, max_trials: int = 8, sleep: float = 0.0,
-              executor: str = "in-process", workdir: str = "out", extra: str = "") -> Path:
+              executor: str = "in-process", workdir: str = "out", extra: str = "", batch_size: int = 1) -> Path:
     path = Path(tmp) / name
     path.write_text(TOY.format(seed=seed, max_trials=max_trials, sleep=sleep, executor=executor,
-                               workdir=workdir) + extra)
+                               workdir=workdir, batch_size=batch_size) + extra)
     return path

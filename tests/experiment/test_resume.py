@@ -10,7 +10,9 @@ import time
 
 import pytest
 
-from nas_core.experiment import TrialStore
+from nas_core.experiment import Experiment, TrialStore
+
+import nas_exp_testkit as kit
 
 from exp_configs import write_toy
 
@@ -41,13 +43,11 @@ def _table(workdir):
 
 @pytest.mark.slow
 def test_sigkill_then_rerun_continues_exactly(tmp_path):
-    # uninterrupted reference run
-    ref_cfg = write_toy(tmp_path, "ref.toml", max_trials=10, sleep=0.3, workdir="ref")
+    # an uninterrupted reference run, alongside the same search that gets killed after 4 finished trials
+    # batches of 3: the kill lands inside a batch, whose finished trials the rerun must reuse
+    ref_cfg = write_toy(tmp_path, "ref.toml", max_trials=10, sleep=0.2, workdir="ref", batch_size=3)
+    cfg = write_toy(tmp_path, "run.toml", max_trials=10, sleep=0.2, workdir="run", batch_size=3)
     ref = _search(ref_cfg)
-    ref_out, _ = ref.communicate(timeout=240)
-    assert ref.returncode == 0, ref_out
-    # the same search, killed after 4 finished trials
-    cfg = write_toy(tmp_path, "run.toml", max_trials=10, sleep=0.3, workdir="run")
     db = tmp_path / "run" / "trials.db"
     proc = _search(cfg)
     deadline = time.time() + 180
@@ -57,6 +57,8 @@ def test_sigkill_then_rerun_continues_exactly(tmp_path):
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait(30)
+    ref_out, _ = ref.communicate(timeout=240)
+    assert ref.returncode == 0, ref_out
     before = _table(tmp_path / "run")
     assert 4 <= sum(t[3] != "rejected" for t in before) < 10  # killed mid-run
     # the same command again
@@ -75,3 +77,36 @@ def test_sigkill_then_rerun_continues_exactly(tmp_path):
     assert (tmp_path / "run" / "best_architecture.json").read_text() == (tmp_path / "ref" / "best_architecture.json").read_text()
     printed = [out[out.index("best architecture"):] for out in (out, ref_out)]
     assert printed[0].split("files:")[0] == printed[1].split("files:")[0]  # same best, same metrics
+
+
+class _Interrupt(kit.CheapTrainer):
+    """Presses Ctrl-C (KeyboardInterrupt) when it reaches the given trial, once."""
+
+    def __init__(self, at: int, flag):
+        super().__init__()
+        self.at, self.flag, self.n = at, flag, 0
+
+    def fit(self, model):
+        self.n += 1
+        if self.n == self.at and not self.flag.exists():
+            self.flag.write_text("x")
+            raise KeyboardInterrupt
+        return super().fit(model)
+
+
+def test_interrupted_batch_reuses_its_finished_trials(tmp_path):
+    def exp(wd, trainer):
+        space = kit.toy_space()
+        return Experiment(space, trainer, kit.HillClimb(), profilers={"params": kit.ParamsCost(space)},
+                          max_trials=9, batch_size=3, seed=4, workdir=wd, progress=False)
+
+    with pytest.raises(KeyboardInterrupt):
+        exp(tmp_path / "run", _Interrupt(5, tmp_path / "flag")).run()  # trial 4 of batch 2 done, 5 interrupted
+    store = TrialStore(tmp_path / "run")
+    assert store.count() == 4 and store.last_batch()[0] == 1
+    first = store.trial(4)
+    resumed = exp(tmp_path / "run", _Interrupt(5, tmp_path / "flag"))
+    resumed.run()
+    assert resumed.store.trial(4).finished == first.finished  # reused, not rerun
+    exp(tmp_path / "ref", kit.CheapTrainer()).run()
+    assert _table(tmp_path / "run") == _table(tmp_path / "ref")
