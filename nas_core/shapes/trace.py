@@ -121,6 +121,9 @@ class OpRecord:
     costs: dict[str, Any] = field(default_factory=dict)
     leaf: bool = False
     unknown: bool = False  # no formula: shape taken from the dry run
+    #: the SymTensor objects of the op's tensor outputs (the same objects later ops see as inputs),
+    #: so the trace doubles as a data-flow graph
+    outputs: list = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -373,6 +376,7 @@ class _Tracer(TorchFunctionMode):
         if real_out is None:
             real_out = self.materialize(out_shape, args)
         self.attach(real_out, out_shape, out_presence)
+        op.outputs = [self.sym_of(t) for t in _tensors(real_out)]
         return real_out
 
     def materialize(self, shape: Any, args: tuple) -> Any:
@@ -554,6 +558,7 @@ class _Tracer(TorchFunctionMode):
         self.ops.append(OpRecord(path, "module", ic, None, [s for s in syms if s is not None], dims, present,
                                  {"elementwise": cost} if cost != 0 else {}))
         self.set_sym(real, SymTensor(dims, real.dtype, present))
+        self.ops[-1].outputs = [self.syms[id(real)]]
         return real
 
     def trace_repeat(self, rep: Repeat, x: Any) -> Any:
