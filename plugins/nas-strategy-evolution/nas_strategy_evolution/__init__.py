@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import nas_core
-from nas_strategy_evolution.strategy import RegularizedEvolution
+from nas_strategy_evolution.strategy import RegularizedEvolution, default_population_size
 
-__all__ = ["RegularizedEvolution"]
+__all__ = ["RegularizedEvolution", "default_population_size"]
 
 
 @nas_core.hookimpl

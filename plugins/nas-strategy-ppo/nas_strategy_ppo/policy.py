@@ -38,7 +38,7 @@ class AutoregressivePolicy(nn.Module):
             logits = logits.masked_fill(~mask, _MASKED)
         return h, torch.log_softmax(logits, dim=-1)
 
-    def evaluate(self, actions: torch.Tensor, masks: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    def evaluate(self, actions: torch.Tensor, masks: Sequence[torch.Tensor | None]) -> tuple[torch.Tensor, torch.Tensor]:
         """Log-probability and entropy of whole samples ``actions`` (B, T) under ``masks`` (T x (B, n_t))."""
         batch = actions.shape[0]
         x = self.start.expand(batch, -1)

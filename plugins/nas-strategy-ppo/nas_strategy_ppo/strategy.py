@@ -1,9 +1,10 @@
 """PolicyBasedRL: an autoregressive policy trained with PPO's clipped objective (plain torch)."""
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import torch
 
@@ -34,6 +35,20 @@ def _check_float(name: str, value: Any, low: float, high: float = math.inf, low_
         bound = f"{'>' if low_open else '>='} {low}" + (f" and <= {high}" if high != math.inf else "")
         raise ConfigError(f"PolicyBasedRL: {name} must be a number {bound}, got {value!r}.")
     return float(value)
+
+
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """Run the policy's tiny tensors on one thread: faster than waking a thread pool for
+    them, and the same results whatever torch's thread count is."""
+    n = torch.get_num_threads()
+    if n != 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if n != 1:
+            torch.set_num_threads(n)
 
 
 class PolicyBasedRL(SeededStrategy):
@@ -73,8 +88,8 @@ class PolicyBasedRL(SeededStrategy):
 
     name = "ppo"
 
-    def __init__(self, batch_size: int = 8, update_epochs: int = 4, learning_rate: float = 0.05,
-                 clip: float = 0.2, entropy_coef: float = 0.0, baseline_decay: float = 0.9,
+    def __init__(self, batch_size: int = 4, update_epochs: int = 4, learning_rate: float = 0.05,
+                 clip: float = 0.2, entropy_coef: float = 0.01, baseline_decay: float = 0.9,
                  hidden_size: int = 32, allow_repeat: bool = False, seed: int | None = None) -> None:
         super().__init__(seed)
         self.batch_size = check_int("PolicyBasedRL", "batch_size", batch_size, 1)
@@ -111,7 +126,7 @@ class PolicyBasedRL(SeededStrategy):
         prefix: list[int] = []
         masks: list[list[bool]] | None = None if self.allow_repeat else []
         logp = 0.0
-        with torch.no_grad():
+        with torch.no_grad(), _one_thread():
             x, h = self.policy.start[None], None
             for t in range(len(codec.sizes)):
                 mask = None
@@ -147,7 +162,8 @@ class PolicyBasedRL(SeededStrategy):
             return
         self._buffer.append({"indices": list(indices), "masks": episode["masks"], "logp": episode["logp"], "reward": reward})
         if len(self._buffer) >= self.batch_size:
-            self._update()
+            with _one_thread():
+                self._update()
 
     def _update_baseline(self, rewards: list[float]) -> None:
         for r in rewards:
@@ -187,13 +203,21 @@ class PolicyBasedRL(SeededStrategy):
         """The policy's current per-label probabilities along its most likely path (for inspection)."""
         codec = self._require_setup()
         out: dict[str, list[float]] = {}
-        with torch.no_grad():
+        with torch.no_grad(), _one_thread():
             x, h = self.policy.start[None], None
             for t, label in enumerate(codec.labels):
                 h, lp = self.policy.step(t, x, h, None)
                 out[label] = lp.exp()[0].tolist()
                 x = self.policy.embeds[t](lp.argmax(1))
         return out
+
+    def log_prob(self, sample: Mapping[str, Any]) -> float:
+        """Log-probability that the unmasked policy proposes ``sample``."""
+        codec = self._require_setup()
+        actions = torch.tensor([codec.encode(sample)])
+        with torch.no_grad(), _one_thread():
+            logp, _ = self.policy.evaluate(actions, [None] * len(codec.sizes))
+        return float(logp[0])
 
     # -- state ------------------------------------------------------------------------
     def _state(self) -> dict[str, Any]:
