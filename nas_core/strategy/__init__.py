@@ -6,6 +6,10 @@
 * :class:`SeededStrategy`, :class:`SampleCodec`, :class:`SampleTrie` and the RNG-state
   helpers: the building blocks of the first-party strategies, for plugin authors too.
 * :class:`TabularBenchmark`: replay a strategy on a precomputed results table.
+
+The seeds' ``from nni.nas.strategy import Random`` becomes
+``from nas_core.strategy import Random``: ``Random``, ``RegularizedEvolution`` and
+``PolicyBasedRL`` resolve through the registry to the installed strategy plugins.
 """
 from nas_core.strategy.base import SeededStrategy, check_int, check_prob, usable_score
 from nas_core.strategy.encoding import SampleCodec, SampleTrie
@@ -45,3 +49,14 @@ __all__ = [
     "torch_generator_state",
     "usable_score",
 ]
+
+_PLUGIN_CLASSES = {"Random": "random", "RegularizedEvolution": "regularized-evolution", "PolicyBasedRL": "ppo"}
+
+
+def __getattr__(name: str):
+    """``Random``, ``RegularizedEvolution``, ``PolicyBasedRL``: the registered strategy plugins' classes."""
+    if name in _PLUGIN_CLASSES:
+        from nas_core.registry import get
+
+        return get("strategy", _PLUGIN_CLASSES[name]).factory
+    raise AttributeError(f"module 'nas_core.strategy' has no attribute {name!r}")

@@ -237,3 +237,14 @@ def test_chain_state_is_json_and_checks_the_chain_shape():
     same.load_state_dict(state)
     assert same.middlewares[0].n_passed == 1
     assert sample_key(s) in same.middlewares[1]._results
+
+
+def test_seed_imports_resolve_through_the_registry():
+    from nas_core.strategy import PolicyBasedRL, Random, RegularizedEvolution
+    from nas_strategy_evolution import RegularizedEvolution as RE
+    from nas_strategy_ppo import PolicyBasedRL as PPO
+    from nas_strategy_random import Random as R
+
+    assert (Random, RegularizedEvolution, PolicyBasedRL) == (R, RE, PPO)
+    with pytest.raises(ImportError, match="Nope"):
+        from nas_core.strategy import Nope  # noqa: F401
