@@ -340,7 +340,17 @@ class Experiment:
                 if bar is not None:
                     bar(old, self.best)
                 continue
-            self.costs(sample)
+            try:
+                self.costs(sample)
+            except Exception as err:  # noqa: BLE001 - a profiler that cannot cost this sample fails the trial
+                rec = TrialRecord(id=tid, batch=batch, sample=sample, status=FAILED, feasible=False, duration=0.0,
+                                  error=f"a profiler failed on this sample: {type(err).__name__}: {err}",
+                                  worker=worker_id())
+                store.add_trial(rec)
+                records[tid] = rec
+                if bar is not None:
+                    bar(rec, self.best)
+                continue
             fut = self.executor.submit(run_trial, self._job(tid, sample, token, payload))
             pending[fut] = (tid, sample, 1)
             if fut.done():  # in-process executors finish inside submit: record it before the next one

@@ -13,8 +13,14 @@ import nas_core
 from nas_profiler_device.agent_client import AgentClient
 from nas_profiler_device.errors import DeviceAgentError, MeasurementError
 from nas_profiler_device.measure import Measurement, export_onnx, measure_latency
+from nas_profiler_device.profiler import DeviceProfiler
 
-__all__ = ["AgentClient", "DeviceAgentError", "Measurement", "MeasurementError", "export_onnx", "measure_latency"]
+__all__ = ["AgentClient", "DeviceProfiler", "DeviceAgentError", "Measurement", "MeasurementError", "export_onnx", "measure_latency"]
+
+
+@nas_core.hookimpl
+def register_profilers(register: Any) -> None:
+    register("device", DeviceProfiler)
 
 
 @nas_core.hookimpl

@@ -78,13 +78,14 @@ class AgentClient:
         return self._request("GET", proto.INFO_PATH)
 
     def measure(self, onnx_bytes: bytes, input_shapes: Sequence[Sequence[int]], *, repeats: int = 50,
-                warmup: int = 10, threads: int = 1) -> Measurement:
+                warmup: int = 10, threads: int = 1, clock: str = "wall") -> Measurement:
         """Latency of ``onnx_bytes`` on the device's ONNX Runtime for inputs of ``input_shapes``."""
         if not isinstance(onnx_bytes, (bytes, bytearray)) or not onnx_bytes:
             raise DeviceAgentError("onnx_bytes must be a non-empty ONNX model as bytes (see measure.export_onnx).")
         shapes = [[int(d) for d in s] for s in input_shapes]
         body = json.dumps({"onnx": base64.b64encode(bytes(onnx_bytes)).decode(), "input_shapes": shapes,
-                           "repeats": repeats, "warmup": warmup, "threads": threads}).encode()
+                           "repeats": repeats, "warmup": warmup, "threads": threads,
+                           "clock": clock}).encode()
         if self._limit is None:
             self._limit = int(self.info().get("max_request_bytes", proto.DEFAULT_MAX_REQUEST_BYTES))
         if len(body) > self._limit:

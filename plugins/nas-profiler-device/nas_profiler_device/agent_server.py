@@ -177,11 +177,14 @@ class AgentServer(ThreadingHTTPServer):
         repeats = _int_field(req, "repeats", 50, 1, proto.MAX_REPEATS)
         warmup = _int_field(req, "warmup", 10, 0, proto.MAX_WARMUP)
         threads = _int_field(req, "threads", 1, 1, 256)
+        clock = req.get("clock", "wall")
+        if clock not in ("wall", "cpu"):
+            raise _BadRequest(f"'clock' must be 'wall' or 'cpu', got {clock!r}.")
         if not self._lock.acquire(timeout=self.queue_timeout_s):
             raise _Busy(f"the agent was busy with other measurements for {self.queue_timeout_s:.0f} s; retry later.")
         try:
             m = measure_latency(onnx_bytes, [tuple(s) for s in shapes], backend="onnxruntime", repeats=repeats,
-                                warmup=warmup, threads=threads, max_time_s=self.max_time_s)
+                                warmup=warmup, threads=threads, max_time_s=self.max_time_s, clock=clock)
         finally:
             self._lock.release()
         return m.to_dict()
