@@ -65,7 +65,8 @@ class Calibration:
 
         x, y = np.asarray(lut_ms, float), np.asarray(measured_ms, float)
         if len(x) >= 3 and np.ptp(x) > 1e-3 * max(float(np.mean(x)), 1e-9):
-            scale, offset = theilslopes(y, x)[:2]
+            scale = float(theilslopes(y, x)[0])
+            offset = float(np.median(y - scale * x))
             if scale <= 0:  # a nonsense fit (too noisy): fall back to a ratio
                 scale, offset = float(y.sum() / x.sum()), 0.0
         elif len(x):
