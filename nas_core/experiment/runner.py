@@ -17,7 +17,9 @@ import torch
 from torch import nn
 
 from nas_core.errors import ConfigError, NasError
-from nas_core.interfaces import FAILED, REJECTED, SUCCEEDED, Executor, InProcessExecutor, Profiler, Strategy, TrialResult
+from nas_core.interfaces import (
+    FAILED, REJECTED, SUCCEEDED, Executor, InProcessExecutor, OneShotStrategy, Profiler, Strategy, TrialResult,
+)
 from nas_core.registry import create
 from nas_core.space import export_architecture, sample_key, search_space
 from nas_core.experiment.spec import Bound, Objective, parse_constraints, parse_objectives
@@ -120,7 +122,9 @@ class Experiment:
         if not callable(getattr(self.trainer, "fit", None)):
             raise ConfigError(f"trainer must have fit(model) -> dict of metrics (a nas_core.Trainer), got {trainer!r}.")
         self.strategy = create("strategy", strategy) if isinstance(strategy, str) else strategy
-        if not (callable(getattr(self.strategy, "ask", None)) and callable(getattr(self.strategy, "tell", None))):
+        self.one_shot = isinstance(self.strategy, OneShotStrategy)  # run by nas_core.oneshot.experiment
+        if not self.one_shot and not (callable(getattr(self.strategy, "ask", None)) and
+                                      callable(getattr(self.strategy, "tell", None))):
             raise ConfigError(
                 f"strategy must be a multi-trial (ask/tell) strategy, got {type(self.strategy).__name__}; one-shot "
                 "strategies train a supernet with strategy.fit(model_space, trainer) instead."
@@ -156,7 +160,7 @@ class Experiment:
         # budget and options
         self.max_trials = _positive("max_trials", max_trials)
         self.max_duration = _positive("max_duration", max_duration, float, minimum=0.001)
-        if self.max_trials is None and self.max_duration is None:
+        if self.max_trials is None and self.max_duration is None and not self.one_shot:
             raise ConfigError("no budget: set max_trials (a number of trials), max_duration (seconds) or both.")
         self.seed = _positive("seed", seed, int, allow_none=False, minimum=0)
         self.retries = _positive("retries", retries, int, allow_none=False, minimum=0)
@@ -247,7 +251,12 @@ class Experiment:
         """Search until the budget is spent or the strategy has nothing left; return the best trial.
 
         Resumes from the experiment folder when it already holds this experiment's trials.
+        A one-shot strategy trains its supernet, then its export is retrained and recorded.
         """
+        if self.one_shot:
+            from nas_core.oneshot.experiment import run_one_shot
+
+            return run_one_shot(self)
         self.workdir.mkdir(parents=True, exist_ok=True)
         store = self.store = self._open_store()
         strategy = self._wrapped_strategy()

@@ -1,0 +1,74 @@
+"""One-shot runs in the experiment runner: fit the supernet, then retrain and record the export.
+
+:meth:`nas_core.experiment.Experiment.run` calls :func:`run_one_shot` when its strategy is
+a :class:`~nas_core.OneShotStrategy`. The search shows an epoch progress bar; the exported
+architecture is written to ``oneshot_architecture.json``, then trained from scratch by the
+trainer exactly like a multi-trial trial and stored as trial 1 (same store, same
+``best_architecture.json``, weights, summary and plot). Rerunning a finished one-shot
+experiment only rewrites the outputs.
+"""
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Any, Iterator
+
+from nas_core.experiment.store import TrialRecord
+from nas_core.experiment.trial import run_trial
+
+__all__ = ["run_one_shot", "ONESHOT_ARCH"]
+
+ONESHOT_ARCH = "oneshot_architecture.json"
+
+
+@contextlib.contextmanager
+def _epoch_bar(exp: Any) -> Iterator[None]:
+    strategy = exp.strategy
+    if not exp.progress or not hasattr(strategy, "on_epoch"):
+        yield
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn(f"[bold]{type(strategy).__name__} epochs"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TextColumn("{task.description}")) as progress:
+        task = progress.add_task("", total=getattr(strategy, "epochs", None))
+
+        def update(epoch: int, total: int, info: dict[str, Any]) -> None:
+            text = ", ".join(f"{k}={v:.4g}" for k, v in info.items() if k != "epoch" and isinstance(v, (int, float)))
+            progress.update(task, completed=epoch, total=total, description=text)
+
+        before = strategy.on_epoch
+        strategy.on_epoch = update
+        try:
+            yield
+        finally:
+            strategy.on_epoch = before
+
+
+def run_one_shot(exp: Any) -> TrialRecord | None:
+    """Run ``exp`` (an :class:`~nas_core.experiment.Experiment` with a one-shot strategy)."""
+    exp.workdir.mkdir(parents=True, exist_ok=True)
+    store = exp.store = exp._open_store()
+    if store.last_batch() is None:
+        t0 = time.monotonic()
+        with _epoch_bar(exp):
+            exp.strategy.fit(exp.model, exp.trainer)
+        sample = exp.space.validate(exp.strategy.export(file=exp.workdir / ONESHOT_ARCH))
+        search_s = time.monotonic() - t0
+        token, payload = exp._local_token()
+        outcome = run_trial(exp._job(1, sample, token, payload))
+        rec = exp._record(1, sample, outcome, 1)
+        if exp.pre_bounds and not exp._admit(sample):
+            from nas_core.space import sample_key
+
+            rec.feasible = False
+            rec.error = exp._reject_reason.get(sample_key(sample))
+        exp._save_if_best(store, rec, outcome)
+        store.add_trial(rec)
+        history = list(getattr(exp.strategy, "history", []))
+        store.set_meta("oneshot", {"strategy": type(exp.strategy).__name__, "search_seconds": search_s,
+                                   "history": history})
+        store.end_batch(1, 2, {"oneshot": True})
+        store.set_meta("elapsed", time.monotonic() - t0)
+    exp.finalize()
+    return exp.best

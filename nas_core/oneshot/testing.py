@@ -1,0 +1,101 @@
+"""Small, real pieces for testing and benchmarking one-shot strategies.
+
+* :class:`MacsProfiler`: multiply-accumulates from the shape engine (a
+  :class:`~nas_core.shapes.CostModelProfiler`, so it has an exact ``expectation``);
+* :class:`DigitsOneShotSpace`: a model space for scikit-learn's 8x8 digits with a width
+  choice, two LayerChoices (including a weak parameter-free blur), a kernel choice and an
+  InputChoice skip;
+* :class:`ZeroLossTrainer`: random data and a task loss that is exactly zero, to check that a
+  penalty alone moves the architecture.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from nas_core import nn as nnn
+from nas_core.interfaces.trainer import Trainer
+from nas_core.shapes import CostModel, CostModelProfiler, check_terms, op_cost_terms, trace
+from nas_core.space import InputChoice, LayerChoice, ModelSpace, ValueChoice, search_space
+
+__all__ = ["MacsProfiler", "DigitsOneShotSpace", "ZeroLossTrainer", "conv_block"]
+
+
+class MacsProfiler(CostModelProfiler):
+    """Multiply-accumulates of the frozen model for every sample (exact, with expectation)."""
+
+    unit = "MACs"
+    metric = "flops"
+
+    def __init__(self, model_space: nn.Module, dummy_input: Any) -> None:
+        self.trace = trace(model_space, dummy_input)
+        self.cost_model = CostModel(search_space(model_space), op_cost_terms(self.trace, ["macs"]) + check_terms(self.trace),
+                                    unit=self.unit)
+
+
+def conv_block(c_in: Any, c_out: Any, k: Any) -> nn.Module:
+    """Conv (padding k // 2), BatchNorm, ReLU."""
+    return nn.Sequential(nnn.Conv2d(c_in, c_out, k, padding=k // 2), nnn.BatchNorm2d(c_out), nn.ReLU())
+
+
+class DigitsOneShotSpace(ModelSpace):
+    """Input ``(N, 1, 8, 8)``, 10 logits.
+
+    Labels: ``width`` (4/8/16 channels), ``op1`` and ``op2`` (conv3x3, conv5x5, conv1x1, or
+    a 5x5 average-pool blur that learns nothing), ``op2.kernel`` (3/5, the kernel of op2's
+    ``convk`` candidate... shared weights by centre slicing), ``skip`` (add op1's output
+    after op2, or not).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        w = ValueChoice([4, 8, 16], label="width")
+        k = ValueChoice([3, 5], label="kernel")
+        self.stem = conv_block(1, w, 3)
+        self.op1 = LayerChoice({
+            "conv3x3": conv_block(w, w, 3),
+            "convk": conv_block(w, w, k),
+            "conv1x1": conv_block(w, w, 1),
+            "blur": nn.Sequential(nn.AvgPool2d(5, stride=1, padding=2), nnn.BatchNorm2d(w)),
+        }, label="op1")
+        self.pool = nn.MaxPool2d(2)
+        self.op2 = LayerChoice({
+            "conv3x3": conv_block(w, w, 3),
+            "conv5x5": conv_block(w, w, 5),
+            "conv1x1": conv_block(w, w, 1),
+            "blur": nn.Sequential(nn.AvgPool2d(5, stride=1, padding=2), nnn.BatchNorm2d(w)),
+        }, label="op2")
+        self.skip = InputChoice(n_candidates=2, n_chosen=1, reduction="sum", label="skip")
+        self.head = nn.Sequential(nn.Flatten(), nnn.Linear(w * 16, 10))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.pool(self.op1(self.stem(x)))
+        y = self.op2(x)
+        return self.head(self.skip([y, y + x]))
+
+
+class ZeroLossTrainer(Trainer):
+    """Random ``(N, 1, 8, 8)`` inputs; ``loss`` is the output times zero (no task signal at all)."""
+
+    def __init__(self, n: int = 64, batch_size: int = 16, seed: int = 0) -> None:
+        g = torch.Generator().manual_seed(seed)
+        self.data = TensorDataset(torch.randn(n, 1, 8, 8, generator=g), torch.randint(0, 10, (n,), generator=g))
+        self.batch_size = batch_size
+
+    def fit(self, model: nn.Module) -> dict[str, float]:
+        return {"accuracy": 0.0}
+
+    def train_loader(self) -> DataLoader:
+        return DataLoader(self.data, batch_size=self.batch_size, shuffle=False)
+
+    def val_loader(self) -> DataLoader:
+        return DataLoader(self.data, batch_size=self.batch_size, shuffle=False)
+
+    def loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return output.sum() * 0.0
+
+    def make_optimizer(self, params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
+        return torch.optim.SGD(params, lr=0.01)

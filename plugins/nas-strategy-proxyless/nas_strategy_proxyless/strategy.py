@@ -1,0 +1,167 @@
+"""ProxylessNAS: one sampled path per weight step, binary gates for the architecture step."""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+import nas_core
+from nas_core.errors import ConfigError
+from nas_core.oneshot import BaseOneShot, ExpectationProfilerPenalty, Supernet, check_penalty, forever, to_device
+from nas_core.oneshot.base import check_positive, check_positive_int
+from nas_core.oneshot.penalty import _has_expectation
+
+from nas_strategy_proxyless.gates import binary_gates, sample_paths
+from nas_strategy_proxyless.losses import HardwareLoss
+
+__all__ = ["ProxylessNAS"]
+
+
+def _dummy(dummy_input: Any) -> Any:
+    if isinstance(dummy_input, (list, tuple)) and dummy_input and all(isinstance(d, int) for d in dummy_input):
+        return torch.zeros(*dummy_input)
+    return dummy_input
+
+
+class ProxylessNAS(BaseOneShot):
+    """ProxylessNAS (Cai et al., 2019), gradient version.
+
+    *Weight step*: one path per label is drawn from ``softmax(alpha)`` and only it runs
+    (sliced weights for width and kernel choices), so activations are those of a single
+    network. *Architecture step*: binary gates pick an active path per label; in two-path
+    mode a second sampled path runs without gradient (only its output is kept), and the
+    gradient of each gate reaches the logits through the paper's estimate
+    (:func:`~nas_strategy_proxyless.gates.binary_gates`).
+
+    Hardware: ``penalty=ExpectationProfilerPenalty(profiler, baseline)``, or seed 003's
+    arguments ``applied_hardware`` (a profiler registry name such as ``"flops"``, built on
+    the space with ``dummy_input``, or a profiler object), ``grad_reg_loss_type``
+    (``'mul#log'``, ``'add#linear'`` or None), ``grad_reg_loss_params`` and ``ref_latency``
+    (in the profiler's unit). Both use the profiler's exact expectation under the softmax
+    probabilities, so their gradient reaches the logits. :meth:`export` is the argmax.
+    """
+
+    name = "proxyless"
+    weighted = True
+
+    def __init__(self, *, epochs: int = 10, warmup_epochs: int = 0, arch_lr: float = 1e-3,
+                 arch_weight_decay: float = 0.0, penalty: ExpectationProfilerPenalty | None = None,
+                 grad_reg_loss_type: str | None = "add#linear", grad_reg_loss_params: dict[str, float] | None = None,
+                 applied_hardware: str | Any = None, dummy_input: Any = None, ref_latency: float = 65.0,
+                 two_path: bool = True, seed: int = 0, arch_data: str = "split", arch_fraction: float = 0.5,
+                 gradient_clip: float | None = 5.0) -> None:
+        super().__init__(epochs=epochs, seed=seed, arch_data=arch_data, arch_fraction=arch_fraction,
+                         gradient_clip=gradient_clip)
+        check_penalty("ProxylessNAS", penalty, ExpectationProfilerPenalty)
+        self.penalty = penalty
+        self.warmup_epochs = check_positive_int("ProxylessNAS", "warmup_epochs", warmup_epochs, minimum=0)
+        self.arch_lr = check_positive("ProxylessNAS", "arch_lr", arch_lr)
+        self.arch_weight_decay = check_positive("ProxylessNAS", "arch_weight_decay", arch_weight_decay, allow_zero=True)
+        self.two_path = bool(two_path)
+        self.hardware_loss = None if grad_reg_loss_type is None else HardwareLoss(
+            grad_reg_loss_type, grad_reg_loss_params, ref_latency)
+        self.grad_reg_loss_type = grad_reg_loss_type
+        self.applied_hardware = applied_hardware
+        self.dummy_input = _dummy(dummy_input)
+        if applied_hardware is not None:
+            if penalty is not None:
+                raise ValueError(
+                    "ProxylessNAS got both penalty= and applied_hardware=; give one hardware term: penalty="
+                    "ExpectationProfilerPenalty(profiler, baseline), or applied_hardware with grad_reg_loss_type."
+                )
+            if grad_reg_loss_type is None:
+                raise ValueError(
+                    f"ProxylessNAS got applied_hardware={applied_hardware!r} but grad_reg_loss_type=None, so nothing "
+                    "would use it; set grad_reg_loss_type to 'add#linear' or 'mul#log'."
+                )
+            if isinstance(applied_hardware, str) and self.dummy_input is None:
+                raise ValueError(
+                    f"ProxylessNAS applied_hardware={applied_hardware!r} builds the profiler on the space and needs "
+                    "dummy_input= (a tensor, or a shape such as (1, 3, 224, 224))."
+                )
+        self.profiler: Any = None
+
+    def _prepare(self, model_space: nn.Module, trainer: Any) -> None:
+        hw = self.applied_hardware
+        if hw is None:
+            self.profiler = None
+            return
+        prof = nas_core.create("profiler", hw, model_space, self.dummy_input) if isinstance(hw, str) else hw
+        if not _has_expectation(prof):
+            raise ConfigError(
+                f"ProxylessNAS applied_hardware={hw!r}: profiler {type(prof).__name__} has no expectation(probs), "
+                "which the hardware loss needs (a differentiable expected cost). Use a profiler built on the shape "
+                "engine (flops, params, ...)."
+            )
+        self.profiler = prof
+
+    def expected_cost(self, supernet: Supernet) -> torch.Tensor | None:
+        """The hardware profiler's expected cost under the current probabilities (None without one)."""
+        if self.profiler is None:
+            return None
+        return self.profiler.expectation(supernet.arch.probs())
+
+    def arch_step(self, supernet: Supernet, trainer: Any, batch: Any, optimizer: torch.optim.Optimizer,
+                  generator: torch.Generator, device: torch.device) -> float:
+        """One architecture step with binary gates; returns the loss."""
+        x, y = to_device(batch, device)
+        optimizer.zero_grad(set_to_none=True)
+        gates, with_grad, without = {}, {}, {}
+        for label in supernet.arch.labels:
+            alpha = supernet.arch[label]
+            active, paths = sample_paths(alpha, generator, self.two_path)
+            gates[label] = binary_gates(alpha, active, paths)
+            with_grad[label] = [active]
+            without[label] = [p for p in paths if p != active]
+        supernet.set_weights(gates, with_grad, without)
+        loss = trainer.loss(supernet(x), y)
+        if self.hardware_loss is not None and self.profiler is not None:
+            loss = self.hardware_loss(loss, self.expected_cost(supernet))
+        if self.penalty is not None:
+            loss = self.penalty(loss, supernet.arch.probs())
+        loss.backward(inputs=supernet.arch_parameters())
+        optimizer.step()
+        return float(loss.detach())
+
+    def sample(self, supernet: Supernet, generator: torch.Generator) -> dict[str, Any]:
+        """One path per label, drawn from the softmax of its logits."""
+        out = {}
+        for label in supernet.arch.labels:
+            probs = torch.softmax(supernet.arch[label].detach().float().cpu(), -1)
+            out[label] = supernet.arch.domains[label][int(torch.multinomial(probs, 1, generator=generator))]
+        return out
+
+    def _search(self, supernet: Supernet, trainer: Any, weight_data: Any, arch_data: Any, device: torch.device) -> None:
+        w_opt = trainer.make_optimizer(supernet.weight_parameters())
+        a_opt = torch.optim.Adam(supernet.arch_parameters(), lr=self.arch_lr, betas=(0.0, 0.999), eps=1e-8,
+                                 weight_decay=self.arch_weight_decay)
+        gen = torch.Generator().manual_seed(self.seed + 17)
+        arch_iter = forever(arch_data)
+        weights = supernet.weight_parameters()
+        for epoch in range(self.epochs):
+            supernet.train()
+            w_total, a_total, steps = 0.0, 0.0, 0
+            for batch in weight_data:
+                x, y = to_device(batch, device)
+                supernet.set_sample(self.sample(supernet, gen))
+                w_opt.zero_grad(set_to_none=True)
+                loss = trainer.loss(supernet(x), y)
+                loss.backward(inputs=weights)
+                self._clip(weights)
+                w_opt.step()
+                w_total += float(loss.detach())
+                if epoch >= self.warmup_epochs:
+                    a_total += self.arch_step(supernet, trainer, next(arch_iter), a_opt, gen, device)
+                steps += 1
+            info: dict[str, Any] = {"weight_loss": w_total / max(steps, 1), "arch_loss": a_total / max(steps, 1)}
+            with torch.no_grad():
+                if self.penalty is not None:
+                    info["expected_cost"] = float(self.penalty.expected_cost(supernet.arch.probs()))
+                elif self.profiler is not None:
+                    info["expected_cost"] = float(self.expected_cost(supernet))
+            self._end_epoch(epoch, info)
+
+    def __repr__(self) -> str:
+        hw = f", applied_hardware={self.applied_hardware!r}, {self.hardware_loss!r}" if self.applied_hardware else ""
+        return f"ProxylessNAS(epochs={self.epochs}, arch_lr={self.arch_lr}, penalty={self.penalty!r}{hw}, seed={self.seed})"
