@@ -32,7 +32,7 @@ def results_command(workdir: str, plot: bool, output: str | None, as_json: bool,
             data["plot"] = str(png)
         click.echo(json.dumps(data, indent=2, default=str))
         return
-    console = Console(width=max(120, Console().width))
+    console = Console()
     objectives = report.objectives
     metrics = [o.metric for o in objectives]
     extra = sorted({k for t in report.trials for k in t.values} - set(metrics))
@@ -43,13 +43,16 @@ def results_command(workdir: str, plot: bool, output: str | None, as_json: bool,
                 *extra, "sample", "s", "worker", "error"]:
         table.add_column(col, overflow="fold")
     rows = report.trials[-limit:] if limit else report.trials
+    labels = report.store.get_meta("labels", None) or (list(report.trials[0].sample) if report.trials else [])
     for t in rows:
         mark = ("*" if best is not None and t.id == best.id else "") + ("P" if t.id in pareto else "")
-        err = (t.error or "").splitlines()[0][:80] if t.error else ""
+        err = (t.error or "").splitlines()[0][:60] if t.error else ""
         table.add_row(f"{t.id}{mark}", t.status if t.feasible or t.status != "succeeded" else "infeasible",
                       *[fmt_value(t.values.get(m, "")) for m in metrics], *[fmt_value(t.values.get(m, "")) for m in extra],
-                      json.dumps(t.sample, separators=(",", ":")), fmt_value(t.duration or 0.0), t.worker or "", err)
+                      " ".join(json.dumps(t.sample.get(k), separators=(",", ":")).strip('"') for k in labels),
+                      fmt_value(t.duration or 0.0), t.worker or "", err)
     console.print(table)
+    console.print("sample = values of " + ", ".join(labels))
     counts = {s: sum(t.status == s for t in report.trials) for s in ("succeeded", "failed", "rejected")}
     console.print(f"{len(report.trials)} trials: " + ", ".join(f"{n} {s}" for s, n in counts.items())
                   + "   (* best, P Pareto set)")
