@@ -1,0 +1,553 @@
+"""nn-Meter kernels from a shape trace: a symbolic data-flow graph and nn-Meter's fusion rules.
+
+The shape trace lists every op that can run, each with the condition under which it runs
+and symbolic shapes; ``OpRecord.outputs`` and the module calls of LayerChoice / Repeat /
+InputChoice / Parametrized link the ops into a data-flow graph whose edges are selected by
+the sample. For one sample, the graph is the frozen model's ONNX graph as nn-Meter sees it
+(Identity and Dropout removed, BatchNorm folded into a preceding Conv by the exporter), and
+nn-Meter's kernel detector rule applies: walking in topological order, a kernel's root
+absorbs its tail's single consumer when ``(type(root), type(consumer))`` is a fusible pair
+(``BF_conv_bn``, ``BF_conv_relu``, ``BF_add_relu``...).
+
+Every op gets one term: the predicted latency of the kernel it roots (0 when another
+kernel absorbs it). A term depends only on the labels of the op's neighbourhood (its
+shapes, its inputs' and consumers' conditions, and the chain of fusible neighbours), so
+compiling the terms into a CostModel stays small whatever the size of the space.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from torch import nn
+
+from nas_core.errors import ProfilerError
+from nas_core.nn.layers import Parametrized
+from nas_core.shapes import ShapeTrace, SymTensor, evaluate_sym, hp, labels_of
+from nas_core.space.expr import ValueChoice, ValueExpr
+from nas_core.space.input_choice import InputChoice
+from nas_core.space.layer_choice import LayerChoice
+from nas_core.space.repeat import Repeat
+
+__all__ = ["FusionRules", "KernelGraph", "Node", "PASSTHROUGH", "op_type"]
+
+PASSTHROUGH = "passthrough"  # removed by the ONNX exporter in eval mode (Identity, Dropout, contiguous...)
+
+_RELU_MODULES = (nn.ReLU, nn.ReLU6, nn.Hardtanh)
+_FREE_MODULES = (nn.Identity, nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout)
+_ADD = {"add", "add_", "__add__", "__radd__", "__iadd__"}
+_RELU = {"relu", "relu_", "relu6", "hardtanh", "hardtanh_", "clamp", "clamp_", "clip"}
+_RESHAPE = {"flatten", "view", "reshape", "squeeze", "unsqueeze"}
+_FREE = {"dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "contiguous", "clone", "detach"}
+# ONNX op types nn-Meter has no alias for keep their exporter name (nn-Meter predicts nothing for them)
+_ONNX_NAME = {
+    "mul": "mul", "__mul__": "mul", "__rmul__": "mul", "mul_": "mul", "sub": "Sub", "__sub__": "Sub",
+    "div": "div", "__truediv__": "div", "sigmoid": "Sigmoid", "hardswish": "HardSwish", "silu": "Sigmoid-mul",
+    "softmax": "Softmax", "matmul": "MatMul", "mean": "gap", "cat": "concat", "concat": "concat",
+}
+
+
+def _pair(v: Any) -> list:
+    return list(v) if isinstance(v, (tuple, list)) else [v, v]
+
+
+def op_type(op: Any) -> tuple[str, dict[str, Any]]:
+    """nn-Meter's IR type of a traced op (``conv``, ``bn``, ``relu``, ``add``, ``fc``...) and its attributes.
+
+    Convolutions return ``"conv"``; whether one is a ``dwconv`` depends on the sample
+    (groups == input channels, nn-Meter's rule) and is decided by :class:`KernelGraph`.
+    """
+    target = op.target
+    if op.kind == "module":
+        if isinstance(target, nn.Conv2d):
+            return "conv", {"ks": hp(target, "kernel_size"), "strides": hp(target, "stride"), "groups": hp(target, "groups")}
+        if isinstance(target, nn.BatchNorm2d):
+            return "bn", {}
+        if isinstance(target, _RELU_MODULES):
+            return "relu", {}
+        if isinstance(target, _FREE_MODULES):
+            return PASSTHROUGH, {}
+        if isinstance(target, nn.Linear):
+            return ("fc" if op.inputs and len(op.inputs[0].shape) == 2 else "MatMul"), {}
+        if isinstance(target, nn.MaxPool2d):
+            s = target.stride if target.stride is not None else target.kernel_size
+            return "maxpool", {"ks": target.kernel_size, "strides": s}
+        if isinstance(target, nn.AvgPool2d):
+            s = target.stride if target.stride is not None else target.kernel_size
+            return "avgpool", {"ks": target.kernel_size, "strides": s}
+        if isinstance(target, nn.AdaptiveAvgPool2d) and _pair(target.output_size) == [1, 1]:
+            return "gap", {}
+        if isinstance(target, nn.Flatten):
+            return "reshape", {}
+        return type(target).__name__, {}
+    name = op.name.rsplit(".", 1)[-1]  # "TensorBase.add" -> "add"
+    if name in _ADD:
+        return "add", {}
+    if name in _RELU:
+        return "relu", {}
+    if name in _RESHAPE:
+        return "reshape", {}
+    if name in _FREE:
+        return PASSTHROUGH, {}
+    if name == "adaptive_avg_pool2d":
+        return "gap", {}
+    return _ONNX_NAME.get(name, name), {}
+
+
+@dataclass
+class FusionRules:
+    """nn-Meter fusion rules (``fusion_rules.json``): fusible op pairs and the multiple-outbound rule."""
+
+    pairs: frozenset[tuple[str, str]]
+    mon: int = 0
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, rules: Mapping[str, Any]) -> "FusionRules":
+        pairs = set()
+        for name, rule in rules.items():
+            if name.startswith("BF_") and isinstance(rule, Mapping) and rule.get("obey"):
+                ops = name.split("_")[1:]
+                if len(ops) == 2:
+                    pairs.add((ops[0], ops[1]))
+        mon = rules.get("MON", {})
+        mon_value = mon.get("obey") if isinstance(mon, Mapping) else None
+        return cls(frozenset(pairs), int(mon_value) if mon_value not in (None, False, True) else 0, dict(rules))
+
+    def fusible(self, a: str, b: str) -> bool:
+        return (a, b) in self.pairs
+
+    @property
+    def targets(self) -> frozenset[str]:
+        """Op types that can be absorbed into a preceding kernel."""
+        return frozenset(b for _, b in self.pairs)
+
+
+@dataclass
+class Node:
+    """One traced op as a node of the kernel graph."""
+
+    idx: int
+    op: Any  # OpRecord
+    type: str
+    attrs: dict[str, Any]
+    inputs: list[SymTensor]
+
+    @property
+    def path(self) -> str:
+        return self.op.path
+
+
+@dataclass
+class _Merge:
+    """A tensor that is one of several alternatives, picked by the sample."""
+
+    labels: frozenset[str]
+    select: Callable[[Mapping[str, Any]], Any]  # sample -> key
+    alternatives: dict[Any, SymTensor | None]
+
+
+def _hashable(v: Any) -> Any:
+    return tuple(_hashable(x) for x in v) if isinstance(v, list) else v
+
+
+def _nhwc(shape: tuple) -> list:
+    shape = [int(v) for v in shape]
+    return [shape[0], shape[2], shape[3], shape[1]] if len(shape) == 4 else shape
+
+
+class KernelGraph:
+    """The traced ops as nn-Meter sees the frozen model, with per-sample kernel detection."""
+
+    def __init__(self, trace: ShapeTrace, rules: FusionRules) -> None:
+        self.trace = trace
+        self.rules = rules
+        self.merges: dict[int, _Merge] = {}
+        self._build_merges()
+        self.nodes: list[Node] = []
+        self.producer: dict[int, int] = {}
+        for op in trace.ops:
+            if isinstance(op.target, InputChoice):
+                continue  # its output is a merge (built from its module call)
+            t, attrs = op_type(op)
+            node = Node(len(self.nodes), op, t, attrs, [i for i in op.inputs if isinstance(i, SymTensor)])
+            self.nodes.append(node)
+            in_ids = {id(i) for i in node.inputs}
+            for out in op.outputs:
+                if id(out) not in in_ids and id(out) not in self.producer and id(out) not in self.merges:
+                    self.producer[id(out)] = node.idx
+        self._may0: dict[int, frozenset[int]] = {}
+        self.potential_consumers: dict[int, list[int]] = {n.idx: [] for n in self.nodes}
+        for n in self.nodes:
+            if n.type == PASSTHROUGH:
+                continue
+            seen = set()
+            for s in n.inputs:
+                for p in self.may_resolve(s):
+                    if p not in seen:
+                        seen.add(p)
+                        self.potential_consumers[p].append(n.idx)
+        self.targets = rules.targets | {"bn"}
+        self._cond_labels: dict[int, tuple[str, ...]] = {}
+        self._active_memo: dict[tuple, bool] = {}
+
+    # -- structure ---------------------------------------------------------------------------------
+    def _build_merges(self) -> None:
+        calls_seen: dict[int, int] = {}
+        for call in self.trace.calls:
+            m = call.module
+            k = calls_seen.get(id(m), 0)
+            calls_seen[id(m)] = k + 1
+            out = call.output
+            if not isinstance(out, SymTensor):
+                if isinstance(m, (LayerChoice, Repeat, InputChoice, Parametrized)) and out is not None:
+                    raise ProfilerError(
+                        f"NnMeterProfiler supports choices whose output is one tensor; {call.path!r} "
+                        f"({type(m).__name__}) returns {type(out).__name__}."
+                    )
+                continue
+            if isinstance(m, LayerChoice):
+                alts = {}
+                for key in m.domain:
+                    cc = self.trace.calls_of(m.candidate(key))
+                    alts[key] = cc[k].output if k < len(cc) and isinstance(cc[k].output, SymTensor) else None
+                label = m.label
+                self.merges[id(out)] = _Merge(frozenset([label]), lambda s, _l=label: s[_l], alts)
+            elif isinstance(m, Repeat):
+                dc = m.depth_choice
+                if not isinstance(dc, ValueExpr):
+                    continue
+                alts = {}
+                for d in dc.possible_values():
+                    if d == 0:
+                        alts[d] = call.inputs[0] if call.inputs and isinstance(call.inputs[0], SymTensor) else None
+                    else:
+                        cc = self.trace.calls_of(m.blocks[d - 1])
+                        alts[d] = cc[k].output if k < len(cc) and isinstance(cc[k].output, SymTensor) else None
+                labels = frozenset(dc.labels())
+                self.merges[id(out)] = _Merge(labels, lambda s, _dc=dc: _dc.evaluate(s), alts)
+            elif isinstance(m, InputChoice):
+                cands = call.inputs[0] if call.inputs and isinstance(call.inputs[0], (list, tuple)) else call.inputs
+                alts = {}
+                for subset in m.domain:
+                    subset = tuple(subset)
+                    if len(subset) > 1:
+                        raise ProfilerError(
+                            f"NnMeterProfiler does not support InputChoice {m.label!r} choosing several inputs "
+                            f"(subset {list(subset)} with reduction {m.reduction!r}); use n_chosen=1, or sum the "
+                            "inputs in the module's forward so the add is traced as an op."
+                        )
+                    alts[subset] = cands[subset[0]] if subset and isinstance(cands[subset[0]], SymTensor) else None
+                label = m.label
+                self.merges[id(out)] = _Merge(frozenset([label]), lambda s, _l=label: tuple(s[_l]) if isinstance(s[_l], list) else s[_l], alts)
+            elif isinstance(m, Parametrized):
+                leaves = m._leaves
+                alts = {}
+                import itertools
+
+                for combo in itertools.product(*(leaf.candidates for leaf in leaves)):
+                    cc = self.trace.calls_of(m.variants[m._key(combo)])
+                    alts[tuple(combo)] = cc[k].output if k < len(cc) and isinstance(cc[k].output, SymTensor) else None
+                labels = frozenset(leaf.label for leaf in leaves)
+                self.merges[id(out)] = _Merge(labels, lambda s, _ls=leaves: tuple(s[l.label] for l in _ls), alts)
+
+    def may_resolve(self, s: SymTensor | None, _stack: frozenset = frozenset()) -> frozenset[int]:
+        """Every node ``s`` can resolve to for some sample (through choices, passthroughs, folded BN)."""
+        if s is None or id(s) in _stack:
+            return frozenset()
+        key = id(s)
+        if key in self._may0:
+            return self._may0[key]
+        stack = _stack | {key}
+        out: set[int] = set()
+        if key in self.merges:
+            for alt in self.merges[key].alternatives.values():
+                out |= self.may_resolve(alt, stack)
+        elif key in self.producer:
+            n = self.nodes[self.producer[key]]
+            if n.type == PASSTHROUGH:
+                out |= self.may_resolve(n.inputs[0] if n.inputs else None, stack)
+            else:
+                out.add(n.idx)
+                if n.type == "bn" and n.inputs:  # folded into a preceding conv by the exporter
+                    out |= self.may_resolve(n.inputs[0], stack)
+        self._may0[key] = frozenset(out)
+        return self._may0[key]
+
+    # -- labels a node's term depends on -------------------------------------------------------------
+    def _resolution_labels(self, s: SymTensor | None, seen: set[int]) -> set[str]:
+        if s is None or id(s) in seen:
+            return set()
+        seen.add(id(s))
+        out: set[str] = set()
+        if id(s) in self.merges:
+            m = self.merges[id(s)]
+            out |= set(m.labels)
+            for alt in m.alternatives.values():
+                out |= self._resolution_labels(alt, seen)
+        elif id(s) in self.producer:
+            n = self.nodes[self.producer[id(s)]]
+            if n.type == PASSTHROUGH or n.type == "bn":
+                for i in n.inputs[:1]:
+                    out |= self._resolution_labels(i, seen)
+                if n.type == "bn":
+                    for p in self.may_resolve(n.inputs[0] if n.inputs else None):
+                        out |= self._type_labels(self.nodes[p])
+                        for c in self.potential_consumers[p]:
+                            out |= set(labels_of(self.nodes[c].op.cond))
+                            for i in self.nodes[c].inputs:
+                                out |= self._resolution_labels(i, seen)
+        return out
+
+    def _type_labels(self, n: Node) -> set[str]:
+        if n.type != "conv":
+            return set()
+        return set(labels_of(n.attrs.get("groups"), n.inputs[0].shape[1] if n.inputs else None))
+
+    def term_labels(self, idx: int) -> frozenset[str]:
+        """The labels the term of node ``idx`` can depend on (a safe over-approximation).
+
+        Its own condition, type and shapes; for the consumers of every node whose
+        consumers are counted, their conditions and where their inputs come from; and the
+        same, recursively, along the nodes that can fuse with it (backwards while a node may
+        be absorbed by its producer, forwards while a consumer may be absorbed).
+        """
+        out: set[str] = set()
+        seen_res: set[int] = set()
+        seen_cons: set[int] = set()
+        seen_root: set[int] = set()
+        seen_fwd: set[int] = set()
+
+        def base(m: Node) -> None:
+            out.update(labels_of(m.op.cond))
+            out.update(self._type_labels(m))
+
+        def res(m: Node) -> None:
+            if m.idx in seen_res:
+                return
+            seen_res.add(m.idx)
+            for i in m.inputs:
+                out.update(self._resolution_labels(i, set()))
+            if m.type == "bn":  # folded or not: its producer's type and consumers
+                for p in self.may_resolve(m.inputs[0] if m.inputs else None):
+                    base(self.nodes[p])
+                    cons(p)
+
+        def cons(p: int) -> None:
+            if p in seen_cons:
+                return
+            seen_cons.add(p)
+            for c in self.potential_consumers[p]:
+                base(self.nodes[c])
+                res(self.nodes[c])
+
+        def root(m: Node) -> None:
+            if m.idx in seen_root:
+                return
+            seen_root.add(m.idx)
+            base(m)
+            if not self._may_be_target(m):
+                return
+            res(m)
+            for i in m.inputs:
+                for p in self.may_resolve(i):
+                    base(self.nodes[p])
+                    cons(p)
+                    root(self.nodes[p])
+
+        def fwd(m: Node) -> None:
+            cons(m.idx)
+            for c in self.potential_consumers[m.idx]:
+                node = self.nodes[c]
+                if c not in seen_fwd and self._may_be_target(node):
+                    seen_fwd.add(c)
+                    root(node)
+                    fwd(node)
+
+        n = self.nodes[idx]
+        base(n)
+        if n.type == "bn":
+            res(n)
+        root(n)
+        fwd(n)
+        out.update(labels_of([i.shape for i in n.inputs], n.op.output, n.attrs.get("ks"), n.attrs.get("strides")))
+        return frozenset(out)
+
+    def _may_be_target(self, n: Node) -> bool:
+        return n.type in self.targets or (n.type == "conv" and "dwconv" in self.targets)
+
+    # -- one sample --------------------------------------------------------------------------------
+    def active(self, i: int, sample: Mapping[str, Any]) -> bool:
+        """Whether node ``i`` runs for ``sample`` (memoised on the values of its condition's labels)."""
+        labels = self._cond_labels.get(i)
+        if labels is None:
+            labels = self._cond_labels[i] = tuple(sorted(labels_of(self.nodes[i].op.cond)))
+        key = (i,) + tuple(_hashable(sample[l]) for l in labels)
+        v = self._active_memo.get(key)
+        if v is None:
+            v = self._active_memo[key] = bool(evaluate_sym(self.nodes[i].op.cond, sample))
+        return v
+
+    def evaluator(self, sample: Mapping[str, Any]) -> "_SampleGraph":
+        return _SampleGraph(self, sample)
+
+
+class _SampleGraph:
+    """The kernel graph under one sample (memoised walks)."""
+
+    def __init__(self, g: KernelGraph, sample: Mapping[str, Any]) -> None:
+        self.g = g
+        self.s = sample
+        self._active: dict[int, bool] = {}
+        self._res0: dict[int, int | None] = {}
+        self._cons0: dict[int, list[int]] = {}
+        self._folded: dict[int, bool] = {}
+        self._cons: dict[int, list[int]] = {}
+        self._root: dict[int, int] = {}
+        self._type: dict[int, str] = {}
+
+    def active(self, i: int) -> bool:
+        v = self._active.get(i)
+        if v is None:
+            v = self._active[i] = self.g.active(i, self.s)
+        return v
+
+    def type(self, i: int) -> str:
+        t = self._type.get(i)
+        if t is None:
+            n = self.g.nodes[i]
+            t = n.type
+            if t == "conv":
+                groups = evaluate_sym(n.attrs.get("groups", 1), self.s)
+                cin = evaluate_sym(n.inputs[0].shape[1], self.s) if n.inputs else None
+                if groups == cin:
+                    t = "dwconv"
+            self._type[i] = t
+        return t
+
+    def resolve(self, s: SymTensor | None, fold: bool) -> int | None:
+        """The node producing ``s`` in the exported graph (None: a graph input or constant)."""
+        while s is not None:
+            key = id(s)
+            m = self.g.merges.get(key)
+            if m is not None:
+                s = m.alternatives.get(m.select(self.s))
+                continue
+            p = self.g.producer.get(key)
+            if p is None:
+                return None
+            n = self.g.nodes[p]
+            if n.type == PASSTHROUGH or (fold and n.type == "bn" and self.folded(p)):
+                s = n.inputs[0] if n.inputs else None
+                continue
+            return p
+        return None
+
+    def _consumers(self, i: int, fold: bool) -> list[int]:
+        memo = self._cons if fold else self._cons0
+        out = memo.get(i)
+        if out is None:
+            out = []
+            for c in self.g.potential_consumers[i]:
+                if not self.active(c) or (fold and self.g.nodes[c].type == "bn" and self.folded(c)):
+                    continue
+                if any(self.resolve(s, fold) == i for s in self.g.nodes[c].inputs):
+                    out.append(c)
+            memo[i] = out
+        return out
+
+    def folded(self, b: int) -> bool:
+        """A BatchNorm the exporter folds into the Conv before it (that conv's only consumer)."""
+        v = self._folded.get(b)
+        if v is None:
+            n = self.g.nodes[b]
+            p = self.resolve(n.inputs[0], fold=False) if n.inputs else None
+            v = p is not None and self.g.nodes[p].type == "conv" and self._consumers(p, fold=False) == [b]
+            self._folded[b] = v
+        return v
+
+    def exists(self, i: int) -> bool:
+        """Node ``i`` is a node of the exported graph for this sample."""
+        n = self.g.nodes[i]
+        if n.type == PASSTHROUGH or not self.active(i):
+            return False
+        return not (n.type == "bn" and self.folded(i))
+
+    def consumers(self, i: int) -> list[int]:
+        return self._consumers(i, fold=True)
+
+    def root(self, i: int) -> int:
+        r = self._root.get(i)
+        if r is not None:
+            return r
+        self._root[i] = i
+        n = self.g.nodes[i]
+        rules = self.g.rules
+        if not self.g._may_be_target(n):
+            return i
+        seen = []
+        for s in n.inputs:
+            p = self.resolve(s, fold=True)
+            if p is None or p in seen:
+                continue
+            seen.append(p)
+            cons = self.consumers(p)
+            if rules.mon == 0 and cons != [i]:
+                continue
+            rp = self.root(p)
+            if not rules.fusible(self.type(rp), self.type(i)):
+                continue
+            if rules.mon != 0 and next((c for c in cons if rules.fusible(self.type(rp), self.type(c))), None) != i:
+                continue
+            self._root[i] = rp
+            break
+        return self._root[i]
+
+    def chain(self, r: int) -> list[int]:
+        members = [r]
+        tail = r
+        while True:
+            nxt = next((c for c in self.consumers(tail) if c not in members and self.root(c) == r), None)
+            if nxt is None:
+                return members
+            members.append(nxt)
+            tail = nxt
+
+    def kernel(self, i: int) -> dict[str, Any] | None:
+        """nn-Meter's kernel dict for the kernel rooted at node ``i`` (None if ``i`` roots no kernel)."""
+        if not self.exists(i) or self.root(i) != i:
+            return None
+        n = self.g.nodes[i]
+        types = [self.type(m) for m in self.chain(i)]
+        in_shapes = [_nhwc(evaluate_sym(s.shape, self.s)) for s in n.inputs]
+        out = evaluate_sym(n.op.output, self.s)
+        out_shapes = [_nhwc(out)] if isinstance(out, tuple) and all(isinstance(v, int) for v in out) else []
+        kernel: dict[str, Any] = {"op": "-".join(types), "name": n.path}
+        if types[0] == "add" and in_shapes:  # nn-Meter's workaround for add with a constant
+            in_shapes = [in_shapes[0]] * len(in_shapes)
+        kernel["input_tensors"] = in_shapes
+        for key in ("ks", "strides"):
+            if key in n.attrs:
+                kernel[key] = _pair(evaluate_sym(n.attrs[key], self.s))
+        if in_shapes:
+            if len(in_shapes[0]) == 4:
+                kernel["inputh"], kernel["inputw"] = in_shapes[0][1], in_shapes[0][2]
+            kernel["cin"] = in_shapes[0][-1]
+        if len(out_shapes) == 1:
+            kernel["cout"] = out_shapes[0][-1]
+        return kernel
+
+
+def unpredicted_warning(kinds: Mapping[str, list[str]], predictor: str) -> None:
+    """Warn, naming them, about kernel types the predictor has no regressor for (counted as 0, as nn-Meter does)."""
+    if not kinds:
+        return
+    parts = [f"{k} (e.g. at {v[0]})" for k, v in sorted(kinds.items())]
+    warnings.warn(
+        f"nn-Meter predictor {predictor!r} has no regressor for kernel type(s) {', '.join(parts)}; nn-Meter counts "
+        "them as 0 ms and so does this profiler. Build a predictor that covers them (build_predictor with "
+        "kernels=...) if their latency matters.",
+        RuntimeWarning,
+        stacklevel=3,
+    )
