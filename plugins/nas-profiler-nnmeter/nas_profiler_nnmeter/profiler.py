@@ -17,7 +17,7 @@ from nas_profiler_nnmeter._nnmeter import kernel_features
 from nas_profiler_nnmeter.graph import PASSTHROUGH, FusionRules, KernelGraph, unpredicted_warning
 from nas_profiler_nnmeter.predictors import LoadedPredictor, load_predictor
 
-__all__ = ["NnMeterProfiler"]
+__all__ = ["NnMeterProfiler", "space_kernels"]
 
 # kernel types that are pure data layout; nn-Meter has no predictor for them and neither is one needed
 _LAYOUT = {"reshape"}
@@ -158,3 +158,37 @@ def _truth(cond: Any, sample: Mapping[str, Any]) -> bool:
     from nas_core.shapes import evaluate_sym
 
     return bool(evaluate_sym(cond, sample))
+
+
+def space_kernels(model_space: torch.nn.Module, dummy_input: Any, fusion_rules: Mapping[str, Any] | None = None,
+                  max_combinations: int = MAX_TABLE) -> list[dict[str, Any]]:
+    """Every distinct nn-Meter kernel (kernel dicts) any sample of the space can contain.
+
+    Feed them to :func:`~nas_profiler_nnmeter.builder.kernel_configs_from_kernels` to
+    measure exactly the kernels a search over this space will ask a predictor about.
+    """
+    from nas_profiler_nnmeter.builder import DEFAULT_FUSION_RULES
+
+    space = search_space(model_space)
+    graph = KernelGraph(trace(model_space, dummy_input), FusionRules.from_dict(fusion_rules or DEFAULT_FUSION_RULES))
+    found: dict[tuple, dict[str, Any]] = {}
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for node in graph.nodes:
+        if node.type != PASSTHROUGH:
+            groups.setdefault(tuple(sorted(graph.term_labels(node.idx))), []).append(node.idx)
+    for labels, idxs in groups.items():
+        domains = [space.choices[l].domain for l in labels]
+        if math.prod(len(d) for d in domains) > max_combinations:
+            raise ValueError(f"the kernels at {[graph.nodes[i].path for i in idxs][:3]} depend on {list(labels)} "
+                             f"({math.prod(len(d) for d in domains)} combinations > {max_combinations}); "
+                             "raise max_combinations.")
+        for combo in itertools.product(*domains):
+            g = graph.evaluator(dict(zip(labels, combo)))
+            for i in idxs:
+                kernel = g.kernel(i)
+                if kernel is None:
+                    continue
+                feats = kernel_features(kernel)
+                key = (feats[0], tuple(feats[1])) if feats else (kernel["op"],)
+                found.setdefault(key, kernel)
+    return list(found.values())
