@@ -40,6 +40,11 @@ class ProxylessNAS(BaseOneShot):
     (``'mul#log'``, ``'add#linear'`` or None), ``grad_reg_loss_params`` and ``ref_latency``
     (in the profiler's unit). Both use the profiler's exact expectation under the softmax
     probabilities, so their gradient reaches the logits. :meth:`export` is the argmax.
+
+    ``entropy_weight`` (default 0) adds the mean entropy of the label distributions to the
+    architecture loss, ramped linearly to full weight over the epochs: the distributions
+    commit to one path, so the exported argmax costs what the penalised expectation costs
+    (a penalty alone can balance a broad mixture on its target while the argmax is far off).
     """
 
     name = "proxyless"
@@ -49,7 +54,7 @@ class ProxylessNAS(BaseOneShot):
                  arch_weight_decay: float = 0.0, penalty: ExpectationProfilerPenalty | None = None,
                  grad_reg_loss_type: str | None = "add#linear", grad_reg_loss_params: dict[str, float] | None = None,
                  applied_hardware: str | Any = None, dummy_input: Any = None, ref_latency: float = 65.0,
-                 two_path: bool = True, seed: int = 0, arch_data: str = "split", arch_fraction: float = 0.5,
+                 two_path: bool = True, entropy_weight: float = 0.0, seed: int = 0, arch_data: str = "split", arch_fraction: float = 0.5,
                  gradient_clip: float | None = 5.0) -> None:
         super().__init__(epochs=epochs, seed=seed, arch_data=arch_data, arch_fraction=arch_fraction,
                          gradient_clip=gradient_clip)
@@ -59,6 +64,8 @@ class ProxylessNAS(BaseOneShot):
         self.arch_lr = check_positive("ProxylessNAS", "arch_lr", arch_lr)
         self.arch_weight_decay = check_positive("ProxylessNAS", "arch_weight_decay", arch_weight_decay, allow_zero=True)
         self.two_path = bool(two_path)
+        self.entropy_weight = check_positive("ProxylessNAS", "entropy_weight", entropy_weight, allow_zero=True)
+        self._entropy_scale = 0.0
         self.hardware_loss = None if grad_reg_loss_type is None else HardwareLoss(
             grad_reg_loss_type, grad_reg_loss_params, ref_latency)
         self.grad_reg_loss_type = grad_reg_loss_type
@@ -120,9 +127,17 @@ class ProxylessNAS(BaseOneShot):
             loss = self.hardware_loss(loss, self.expected_cost(supernet))
         if self.penalty is not None:
             loss = self.penalty(loss, supernet.arch.probs())
+        if self.entropy_weight and self._entropy_scale:
+            loss = loss + self._entropy_scale * self.entropy_weight * self.entropy(supernet)
         loss.backward(inputs=supernet.arch_parameters())
         optimizer.step()
         return float(loss.detach())
+
+    @staticmethod
+    def entropy(supernet: Supernet) -> torch.Tensor:
+        """Mean entropy (nats) of the labels' architecture distributions."""
+        terms = [-(p * torch.log(p + 1e-12)).sum() for p in supernet.arch.probs().values()]
+        return torch.stack(terms).mean()
 
     def sample(self, supernet: Supernet, generator: torch.Generator) -> dict[str, Any]:
         """One path per label, drawn from the softmax of its logits."""
@@ -141,6 +156,7 @@ class ProxylessNAS(BaseOneShot):
         weights = supernet.weight_parameters()
         for epoch in range(self.epochs):
             supernet.train()
+            self._entropy_scale = (epoch + 1) / self.epochs  # ramps up: commit to one path by the end
             w_total, a_total, steps = 0.0, 0.0, 0
             for batch in weight_data:
                 x, y = to_device(batch, device)
