@@ -25,6 +25,9 @@ __all__ = ["Term", "CostModel"]
 
 #: a group whose labels have more combinations than this is evaluated lazily (with a cache)
 MAX_TABLE = 1 << 16
+#: tables are merged (summed with broadcasting) while the merged table has at most this many
+#: entries, so ``evaluate`` does fewer, deeper lookups and reads each label about once
+MERGE_LIMIT = 1 << 12
 
 
 @dataclass
@@ -49,15 +52,16 @@ def _hkey(v: Any) -> Any:
 
 
 class _Group:
-    def __init__(self, labels: tuple[str, ...], terms: list[Term], space: SearchSpace) -> None:
+    def __init__(self, labels: tuple[str, ...], terms: list[Term], space: SearchSpace,
+                 table: np.ndarray | None = None) -> None:
         self.labels = labels
         self.terms = terms
         self.domains = [space.choices[l].domain for l in labels]
         self.size = math.prod(len(d) for d in self.domains)
         self.lazy = self.size > MAX_TABLE
-        self.table: np.ndarray | None = None
+        self.table: np.ndarray | None = table
         self.cache: dict[tuple, float] = {}
-        if not self.lazy:
+        if not self.lazy and table is None:
             flat = np.zeros(self.size, dtype=np.float64)
             for i, combo in enumerate(itertools.product(*self.domains)):
                 s = dict(zip(labels, combo))
@@ -84,6 +88,47 @@ class _Group:
         return build(self.table, 0)
 
 
+def _merge_groups(groups: list[_Group], space: SearchSpace, order: Mapping[str, int]) -> list[_Group]:
+    """Sum tables whose union of labels stays small (subsets first, then the smallest unions)."""
+    fixed = [g for g in groups if g.lazy]
+    tabled = [g for g in groups if not g.lazy]
+    sizes = {l: len(c.domain) for l, c in space.choices.items()}
+
+    def union_size(a: _Group, b: _Group) -> int:
+        return math.prod(sizes[l] for l in set(a.labels) | set(b.labels))
+
+    def merge(a: _Group, b: _Group) -> _Group:
+        labels = tuple(sorted(set(a.labels) | set(b.labels), key=lambda l: order.get(l, 1 << 30)))
+        shape = [sizes[l] for l in labels]
+        total = np.zeros(shape, dtype=np.float64)
+        for g in (a, b):
+            # move g's axes into the merged label order, then broadcast over the others
+            perm = sorted(range(len(g.labels)), key=lambda i: labels.index(g.labels[i]))
+            t = np.transpose(g.table, perm) if g.labels else g.table
+            view = [sizes[l] if l in g.labels else 1 for l in labels]
+            total = total + t.reshape(view)
+        return _Group(labels, a.terms + b.terms, space, table=total)
+
+    while len(tabled) > 1:
+        best = None
+        for i in range(len(tabled)):
+            for j in range(i + 1, len(tabled)):
+                u = union_size(tabled[i], tabled[j])
+                if u > MERGE_LIMIT:
+                    continue
+                # prefer absorbing a subset (no growth), then the smallest merged table
+                growth = u - max(tabled[i].size, tabled[j].size)
+                key = (growth, u)
+                if best is None or key < best[0]:
+                    best = (key, i, j)
+        if best is None:
+            break
+        _, i, j = best
+        merged = merge(tabled[i], tabled[j])
+        tabled = [g for k, g in enumerate(tabled) if k not in (i, j)] + [merged]
+    return tabled + fixed
+
+
 class CostModel:
     """Sum of :class:`Term` s over a :class:`SearchSpace`, compiled for fast evaluation."""
 
@@ -98,7 +143,7 @@ class CostModel:
             if unknown:
                 raise ProfilerError(f"cost term {t.origin!r} depends on labels {unknown} that are not in the space.")
             by_labels.setdefault(labels, []).append(t)
-        self.groups = [_Group(labels, ts, space) for labels, ts in by_labels.items()]
+        self.groups = _merge_groups([_Group(labels, ts, space) for labels, ts in by_labels.items()], space, order)
         self._index = {l: {_hkey(v): i for i, v in enumerate(c.domain)} for l, c in space.choices.items()}
         self._fast = self._compile()
 

@@ -228,7 +228,9 @@ class _Tracer(TorchFunctionMode):
         self.checks: list[Check] = []
         self.paths_seen: dict[str, int] = {}
         self._op_for_checks: OpRecord | None = None
-        self.eval_sample: dict[str, Any] = search_space(model).current()
+        self.space = search_space(model)
+        self.eval_sample: dict[str, Any] = self.space.current()
+        self._folded: dict[int, Any] = {}
         self.calls: list[ModuleCall] = []
 
     # -- helpers ------------------------------------------------------------------------
@@ -276,7 +278,31 @@ class _Tracer(TorchFunctionMode):
             return [self.fresh(v) for v in t]
         return t
 
+    def fold(self, v: Any) -> Any:
+        """``v`` simplified: a Sym constant over its labels' domains becomes that constant, and
+        one over a small domain becomes a table lookup (so expressions stay shallow and
+        depend only on the labels that really change them)."""
+        if not isinstance(v, Sym) or isinstance(v, Cond):
+            return v
+        hit = self._folded.get(id(v))
+        if hit is not None and hit[0] is v:
+            return hit[1]
+        out = _fold_sym(v, self.space)
+        self._folded[id(v)] = (v, out)
+        return out
+
+    def fold_cond(self, c: Any) -> Any:
+        """A presence condition with its opaque parts folded (True when they always hold)."""
+        if isinstance(c, Cond):
+            if not c.extra:
+                return c
+            extras = [self.fold(e) if not isinstance(e, Cond) else e for e in c.extra]
+            return all_of(Cond(c.atoms), *extras)
+        return self.fold(c)
+
     def set_sym(self, t: torch.Tensor, s: SymTensor) -> None:
+        if any(isinstance(d, Sym) for d in s.shape) or isinstance(s.cond, Sym):
+            s = SymTensor(tuple(self.fold(d) for d in s.shape), s.dtype, self.fold_cond(s.cond))
         self.syms[id(t)] = s
         self.keep.append(t)
 
@@ -307,6 +333,7 @@ class _Tracer(TorchFunctionMode):
         op = self._op_for_checks
         path, target = (op.path, op.name) if op else (self.module_path(), "?")
         cond = op.cond if op else self.context_cond()
+        valid = self.fold(valid)
         if valid is True:
             return
         self.checks.append(Check(path, target, valid, message, cond))
@@ -398,6 +425,31 @@ class _Tracer(TorchFunctionMode):
 
         return build(shape)
 
+    def rematerialize(self, obj: Any, labels: list[str]) -> Any:
+        """Inputs whose shape depends on ``labels``, re-made at the branch's values (same symbolic shape).
+
+        A branch (a Parametrized variant, a LayerChoice candidate) runs for real with the
+        label values of that branch; an input made for other values would not fit it.
+        """
+        if isinstance(obj, torch.Tensor):
+            s = self.syms.get(id(obj))
+            if s is None or not (labels_of(s.shape) & set(labels)):
+                return obj
+            dims = [int(evaluate_sym(v, self.eval_sample)) for v in s.shape]
+            if list(obj.shape) == dims:
+                return obj
+            with torch._C.DisableTorchFunction():
+                new = torch.empty(dims, dtype=obj.dtype, device=obj.device)
+            self.set_sym(new, s)
+            return new
+        if isinstance(obj, tuple):
+            return tuple(self.rematerialize(v, labels) for v in obj)
+        if isinstance(obj, list):
+            return [self.rematerialize(v, labels) for v in obj]
+        if isinstance(obj, dict):
+            return {k: self.rematerialize(v, labels) for k, v in obj.items()}
+        return obj
+
     def formula_forward(self, module: nn.Module, formula: Any, is_leaf: bool, *args: Any, **kwargs: Any) -> Any:
         """Forward of a module with a formula: record it and return empty outputs of its shape."""
         return self.record(self.names.get(id(module), "?"), "module", module, formula, args, kwargs, None, leaf=is_leaf)
@@ -468,7 +520,8 @@ class _Tracer(TorchFunctionMode):
         outs: dict[Any, Any] = {}
         for key in lc.domain:
             with self.condition(Cond.atom(label, [key])), self.branch({label: key}):
-                outs[key] = lc.candidate(key)(*args, **kwargs)
+                a, k = self.rematerialize(args, [label]), self.rematerialize(kwargs, [label])
+                outs[key] = lc.candidate(key)(*a, **k)
         return self.merge(outs, [label], lambda key: (key,), lc.current)
 
     def merge(self, outs: dict[Any, Any], labels: list[str], to_case_key: Callable[[Any], tuple], current: Any) -> Any:
@@ -600,9 +653,40 @@ class _Tracer(TorchFunctionMode):
             key = tuple(combo)
             cond = all_of(*(Cond.atom(leaf.label, [v]) for leaf, v in zip(leaves, key)))
             with self.condition(cond), self.branch({leaf.label: v for leaf, v in zip(leaves, key)}):
-                outs[key] = pm.variants[pm._key(combo)](*args, **kwargs)
+                a, k = self.rematerialize(args, labels), self.rematerialize(kwargs, labels)
+                outs[key] = pm.variants[pm._key(combo)](*a, **k)
         current = tuple(leaf.current for leaf in leaves)
         return self.merge(outs, labels, lambda k: k, current)
+
+
+#: a Sym over labels with at most this many joint values is tabulated (or folded to a constant)
+FOLD_LIMIT = 4096
+
+
+def _fold_sym(v: Sym, space: SearchSpace) -> Any:
+    import itertools
+    import math
+
+    labels = sorted(v.labels)
+    try:
+        domains = [space.choices[l].domain for l in labels]
+    except KeyError:
+        return v
+    if math.prod(len(d) for d in domains) > FOLD_LIMIT:
+        return v
+    table: dict[tuple, Any] = {}
+    try:
+        for combo in itertools.product(*domains):
+            val = v.fn(dict(zip(labels, combo)))
+            if isinstance(val, Sym):
+                return v
+            table[tuple(_hkey(c) for c in combo)] = val
+    except Exception:  # noqa: BLE001 - a value undefined for some combination: keep it symbolic
+        return v
+    values = list(table.values())
+    if all(type(x) is type(values[0]) and x == values[0] for x in values):
+        return values[0]
+    return case(labels, table, desc=v.desc)
 
 
 def _depth_cond(rep: Repeat, depth: Any, j: int) -> Any:
