@@ -67,7 +67,9 @@ DEFAULT_FUSION_RULES: dict[str, Any] = {
     "MON": {"obey": 0},
 }
 
-_RF_DEFAULTS = {"n_estimators": 100, "min_samples_leaf": 1, "bootstrap": False, "max_features": 1.0}
+#: without bootstrap every tree sees every measurement, so the forest reproduces the measured latency at
+#: each measured configuration (and is piecewise constant between them); a few trees average tie-breaks
+_RF_DEFAULTS = {"n_estimators": 8, "min_samples_leaf": 1, "bootstrap": False, "max_features": 1.0}
 
 
 @dataclass(frozen=True)
@@ -201,7 +203,7 @@ def kernel_configs_from_kernels(kernels: Iterable[Mapping[str, Any]]) -> list[Ke
 
 
 # -- measuring ------------------------------------------------------------------------------------------
-def _local_measurer(backend: str, repeats: int, warmup: int, threads: int) -> Callable[[nn.Module, list], dict]:
+def _local_measurer(backend: str, repeats: int, warmup: int, threads: int, clock: str) -> Callable[[nn.Module, list], dict]:
     try:
         from nas_profiler_device.measure import measure_latency
     except ImportError as err:
@@ -213,18 +215,18 @@ def _local_measurer(backend: str, repeats: int, warmup: int, threads: int) -> Ca
     def run(module: nn.Module, shapes: list) -> dict:
         torch.manual_seed(0)
         m = measure_latency(module.eval(), [tuple(s) for s in shapes], backend=backend, repeats=repeats,
-                            warmup=warmup, threads=threads)
+                            warmup=warmup, threads=threads, clock=clock)
         return m.to_dict()
 
     return run
 
 
-def _agent_measurer(agent: Any, repeats: int, warmup: int, threads: int) -> Callable[[nn.Module, list], dict]:
+def _agent_measurer(agent: Any, repeats: int, warmup: int, threads: int, clock: str) -> Callable[[nn.Module, list], dict]:
     from nas_profiler_device.measure import export_onnx
 
     def run(module: nn.Module, shapes: list) -> dict:
         onnx_bytes = export_onnx(module.eval(), [tuple(s) for s in shapes])
-        return agent.measure(onnx_bytes, shapes, repeats=repeats, warmup=warmup, threads=threads).to_dict()
+        return agent.measure(onnx_bytes, shapes, repeats=repeats, warmup=warmup, threads=threads, clock=clock).to_dict()
 
     return run
 
@@ -300,13 +302,14 @@ def _read_csv(path: Path) -> list[dict[str, Any]]:
 
 def build_predictor(folder: str | os.PathLike, configs: Sequence[KernelConfig] | None = None, *,
                     name: str | None = None, backend: str = "onnxruntime", repeats: int = 20, warmup: int = 5,
-                    threads: int = 1, agent: Any = None, measure: Callable[[nn.Module, list], Mapping[str, Any]] | None = None,
+                    threads: int = 1, clock: str = "wall", agent: Any = None, measure: Callable[[nn.Module, list], Mapping[str, Any]] | None = None,
                     fusion_rules: Mapping[str, Any] | None = None, regressor_params: Mapping[str, Any] | None = None,
                     seed: int = 0, subtract_overhead: bool = True, progress: bool = False) -> Path:
     """Measure ``configs`` (default: :func:`default_kernel_configs`) and write an nn-Meter predictor to ``folder``.
 
     Measurements run locally with the on-device profiler (``backend``: ``onnxruntime``,
-    ``torchscript`` or ``eager``; ``threads`` intra-op threads), or on a remote device
+    ``torchscript`` or ``eager``; ``threads`` intra-op threads; ``clock="cpu"`` times thread CPU
+    time, steadier on a shared machine), or on a remote device
     through ``agent`` (a ``nas_profiler_device.AgentClient``), or with your own
     ``measure(module, input_shapes) -> {"median_ms": ..., ...}``. With
     ``subtract_overhead``, the latency of an empty model (the runtime's per-call overhead) is
@@ -325,9 +328,9 @@ def build_predictor(folder: str | os.PathLike, configs: Sequence[KernelConfig] |
     if measure is not None:
         run, where = measure, "custom measure function"
     elif agent is not None:
-        run, where = _agent_measurer(agent, repeats, warmup, threads), f"device agent {getattr(agent, 'url', agent)}"
+        run, where = _agent_measurer(agent, repeats, warmup, threads, clock), f"device agent {getattr(agent, 'url', agent)}"
     else:
-        run, where = _local_measurer(backend, repeats, warmup, threads), "local"
+        run, where = _local_measurer(backend, repeats, warmup, threads, clock), "local"
     overhead = 0.0
     if subtract_overhead:
         overhead = float(run(_Tiny(), [(1, 1, 1, 1)])["median_ms"])
@@ -365,6 +368,7 @@ def build_predictor(folder: str | os.PathLike, configs: Sequence[KernelConfig] |
         "measured_on": where,
         "backend": backend if measure is None else "custom",
         "threads": threads,
+        "clock": clock,
         "repeats": repeats,
         "warmup": warmup,
         "overhead_ms": overhead,

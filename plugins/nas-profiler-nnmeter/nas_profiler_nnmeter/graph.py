@@ -178,6 +178,8 @@ class KernelGraph:
                 if id(out) not in in_ids and id(out) not in self.producer and id(out) not in self.merges:
                     self.producer[id(out)] = node.idx
         self._may0: dict[int, frozenset[int]] = {}
+        self._fold_statically()
+        self._may0 = {}
         self.potential_consumers: dict[int, list[int]] = {n.idx: [] for n in self.nodes}
         for n in self.nodes:
             if n.type == PASSTHROUGH:
@@ -193,6 +195,42 @@ class KernelGraph:
         self._active_memo: dict[tuple, bool] = {}
 
     # -- structure ---------------------------------------------------------------------------------
+    def _fold_statically(self) -> None:
+        """BatchNorms the exporter always folds (fed directly by a Conv whose only consumer they are) become
+        passthroughs, so their kernels never depend on the rest of the graph."""
+        users: dict[int, set[int]] = {n.idx: set() for n in self.nodes}
+        for n in self.nodes:
+            if n.type == PASSTHROUGH:
+                continue
+            for i in n.inputs:
+                for p in self._may_nofold(i):
+                    users[p].add(n.idx)
+        for n in self.nodes:
+            if n.type != "bn" or len(n.inputs) != 1 or id(n.inputs[0]) in self.merges:
+                continue
+            p = self.producer.get(id(n.inputs[0]))
+            if p is not None and self.nodes[p].type == "conv" and users[p] == {n.idx}:
+                n.type = PASSTHROUGH
+                n.attrs["folded_into"] = self.nodes[p].path
+
+    def _may_nofold(self, s: SymTensor | None, _stack: frozenset = frozenset()) -> frozenset[int]:
+        """Nodes ``s`` can resolve to before BatchNorm folding (through choices and passthroughs)."""
+        if s is None or id(s) in _stack:
+            return frozenset()
+        stack = _stack | {id(s)}
+        if id(s) in self.merges:
+            out: set[int] = set()
+            for alt in self.merges[id(s)].alternatives.values():
+                out |= self._may_nofold(alt, stack)
+            return frozenset(out)
+        p = self.producer.get(id(s))
+        if p is None:
+            return frozenset()
+        n = self.nodes[p]
+        if n.type == PASSTHROUGH:
+            return self._may_nofold(n.inputs[0] if n.inputs else None, stack)
+        return frozenset([p])
+
     def _build_merges(self) -> None:
         calls_seen: dict[int, int] = {}
         for call in self.trace.calls:
@@ -357,6 +395,8 @@ class KernelGraph:
                     root(self.nodes[p])
 
         def fwd(m: Node) -> None:
+            if not any(self._may_be_target(self.nodes[c]) for c in self.potential_consumers[m.idx]):
+                return  # nothing can be absorbed after m: its kernel ends there whoever consumes it
             cons(m.idx)
             for c in self.potential_consumers[m.idx]:
                 node = self.nodes[c]
@@ -508,6 +548,8 @@ class _SampleGraph:
         members = [r]
         tail = r
         while True:
+            if not any(self.g._may_be_target(self.g.nodes[c]) for c in self.g.potential_consumers[tail]):
+                return members  # nothing after the tail can be absorbed (the labels rely on this shortcut)
             nxt = next((c for c in self.consumers(tail) if c not in members and self.root(c) == r), None)
             if nxt is None:
                 return members

@@ -38,9 +38,15 @@ def export_for_nn_meter(module: nn.Module, dummy_input: Any, opset: int = 17) ->
 
     buf = io.BytesIO()
     module = module.eval()
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(module, _args(dummy_input), buf, opset_version=opset, dynamo=False, do_constant_folding=True)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the export runs the model once; one thread avoids spinning on a busy machine
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(module, _args(dummy_input), buf, opset_version=opset, dynamo=False,
+                              do_constant_folding=True)
+    finally:
+        torch.set_num_threads(threads)
     model = onnx.load_from_string(buf.getvalue())
     graph = model.graph
     inits = {t.name for t in graph.initializer}
