@@ -80,7 +80,13 @@ def test_measurement_round_trip():
         Measurement.from_dict({"median_ms": 1.0})
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-def test_cuda_events():  # pragma: no cover - no GPU in CI
-    m = measure_latency(small(), (1, 3, 16, 16), backend="eager", device="cuda", repeats=5, warmup=2)
-    assert m.device.startswith("cuda:") and m.median_ms > 0
+def test_cuda_events_or_a_clear_error():
+    """On a GPU machine CUDA events time the run; without one, asking for CUDA is a clear error."""
+    if torch.cuda.is_available():  # pragma: no cover - no GPU in CI
+        m = measure_latency(small(), (1, 3, 16, 16), backend="eager", device="cuda", repeats=5, warmup=2)
+        assert m.device.startswith("cuda:") and m.median_ms > 0
+    else:
+        with pytest.raises(MeasurementError, match=r"device='cuda'.*is_available\(\) is False"):
+            measure_latency(small(), (1, 3, 16, 16), backend="eager", device="cuda", repeats=5, warmup=2)
+    with pytest.raises(MeasurementError, match="eager and torchscript"):
+        measure_latency(small(), (1, 3, 16, 16), backend="onnxruntime", device="cuda", repeats=2, warmup=0)
