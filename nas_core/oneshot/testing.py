@@ -3,7 +3,7 @@
 * :class:`MacsProfiler`: multiply-accumulates from the shape engine (a
   :class:`~nas_core.shapes.CostModelProfiler`, so it has an exact ``expectation``);
 * :class:`DigitsOneShotSpace`: a model space for scikit-learn's 8x8 digits with a width
-  choice, two LayerChoices (including a weak parameter-free blur), a kernel choice and an
+  choice, two LayerChoices (including a weak blur), a kernel choice and an
   InputChoice skip;
 * :class:`ZeroLossTrainer`: random data and a task loss that is exactly zero, to check that a
   penalty alone moves the architecture.
@@ -44,10 +44,10 @@ def conv_block(c_in: Any, c_out: Any, k: Any) -> nn.Module:
 class DigitsOneShotSpace(ModelSpace):
     """Input ``(N, 1, 8, 8)``, 10 logits.
 
-    Labels: ``width`` (4/8/16 channels), ``op1`` and ``op2`` (conv3x3, conv5x5, conv1x1, or
-    a 5x5 average-pool blur that learns nothing), ``op2.kernel`` (3/5, the kernel of op2's
-    ``convk`` candidate... shared weights by centre slicing), ``skip`` (add op1's output
-    after op2, or not).
+    Labels: ``width`` (4/8/16 channels), ``op1`` (conv3x3, convk, conv1x1, or a 5x5
+    average-pool blur followed by BatchNorm, which learns almost nothing), ``kernel`` (3/5,
+    the kernel of op1's ``convk``: one weight, centre-sliced), ``op2`` (conv3x3, conv5x5,
+    conv1x1, blur), ``skip`` (``[0]``: op2's output; ``[1]``: op2's output plus its input).
     """
 
     def __init__(self) -> None:
