@@ -141,3 +141,19 @@ def test_unknown_applied_hardware_names_the_registry():
 def test_export_before_fit_is_an_error():
     with pytest.raises(nas_core.NasError, match="before fit"):
         DARTS().export()
+
+
+@pytest.mark.skipif("flops" not in nas_core.available("profiler"), reason="needs the flops profiler plugin")
+def test_seed_code_with_flops_profiler():
+    from nas_profiler_flops import FlopsProfiler
+
+    model_space, dummy_input = DigitsOneShotSpace(), torch.zeros(1, 1, 8, 8)
+    profiler = FlopsProfiler(model_space, dummy_input)
+    penalty = ExpectationProfilerPenalty(profiler, 30e3)
+    strategy = ProxylessNAS(penalty=penalty, epochs=1)
+    strategy.fit(model_space, ZeroLossTrainer(n=32))
+    assert penalty.last_cost is not None and strategy.export() == strategy.export()
+    filt = RangeProfilerFilter(profiler, 20e3, 300e3)
+    strategy = ENAS(filter=filt, epochs=1, ctrl_steps=2)
+    strategy.fit(model_space, ZeroLossTrainer(n=32))
+    assert 20e3 <= profiler.profile(strategy.export()) <= 300e3
