@@ -27,7 +27,7 @@ __all__ = ["Term", "CostModel"]
 MAX_TABLE = 1 << 16
 #: tables are merged (summed with broadcasting) while the merged table has at most this many
 #: entries, so ``evaluate`` does fewer, deeper lookups and reads each label about once
-MERGE_LIMIT = 1 << 12
+MERGE_LIMIT = 1 << 14
 
 
 @dataclass

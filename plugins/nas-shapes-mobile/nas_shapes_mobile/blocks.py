@@ -15,7 +15,8 @@ from torch import nn
 
 import nas_core.nn as nnn
 from nas_core.errors import SpaceDefinitionError
-from nas_core.space.expr import ValueExpr, is_expr
+from nas_core.space import LayerChoice
+from nas_core.space.expr import is_expr
 
 __all__ = ["make_divisible", "ConvBNAct", "SqueezeExcite", "InvertedResidual", "MBConv", "ChannelShuffle", "DropPath",
            "HardSwish", "HardSigmoid"]
@@ -113,22 +114,22 @@ class InvertedResidual(nn.Module):
     int 1), depthwise ``kernel_size`` convolution with ``stride``, optional
     squeeze-and-excitation, 1x1 projection to ``out_channels``, and a residual connection
     when the block keeps the shape. ``kernel_size`` and ``expand_ratio`` (and the widths)
-    may be :class:`~nas_core.space.ValueChoice` s.
+    may be :class:`~nas_core.space.ValueChoice` s. ``divisor`` rounds the expanded width
+    with :func:`make_divisible`; ``se_label`` makes squeeze-excite a choice (a
+    ``LayerChoice`` between ``"identity"`` and ``"se"``). Pass ``residual`` explicitly when
+    the widths are choices that may differ.
     """
 
     def __init__(self, in_channels: Any, out_channels: Any, stride: int = 1, expand_ratio: Any = 6,
                  kernel_size: Any = 3, se_ratio: float | None = None,
                  activation: Callable[[], nn.Module] = nn.ReLU6, se_gate: Callable[[], nn.Module] = nn.Hardsigmoid,
-                 residual: bool | None = None, drop_path: float = 0.0) -> None:
+                 residual: bool | None = None, drop_path: float = 0.0, divisor: int | None = None,
+                 se_label: str | None = None) -> None:
         super().__init__()
         if stride not in (1, 2):
             raise SpaceDefinitionError(f"InvertedResidual stride must be 1 or 2, got {stride!r}.")
-        if isinstance(expand_ratio, ValueExpr) and 1 in expand_ratio.possible_values():
-            raise SpaceDefinitionError(
-                "InvertedResidual expand_ratio choices must not include 1 (a ratio of 1 removes the expansion "
-                "layer, which changes the block's structure); use a LayerChoice between a block with expand_ratio=1 "
-                "and one with the other ratios."
-            )
+        if se_label is not None and not se_ratio:
+            raise SpaceDefinitionError("InvertedResidual se_label makes squeeze-excite optional; give se_ratio too.")
         if residual is None:
             if is_expr(in_channels) or is_expr(out_channels):
                 if in_channels is not out_channels:
@@ -141,14 +142,18 @@ class InvertedResidual(nn.Module):
                 residual = stride == 1 and in_channels == out_channels
         self.use_residual = residual
         hidden = in_channels * expand_ratio
+        if divisor is not None:
+            hidden = _divisible(hidden, divisor)
         layers: list[nn.Module] = []
-        if not (isinstance(expand_ratio, int) and expand_ratio == 1):
+        if not (isinstance(expand_ratio, (int, float)) and expand_ratio == 1):
+            # a choice of ratios that includes 1 keeps the 1x1 expansion (in -> in channels) at ratio 1
             layers.append(ConvBNAct(in_channels, hidden, 1, activation=activation))
         else:
             hidden = in_channels
         layers.append(ConvBNAct(hidden, hidden, kernel_size, stride=stride, groups="depthwise", activation=activation))
         if se_ratio:
-            layers.append(SqueezeExcite(hidden, se_ratio, gate=se_gate))
+            se = SqueezeExcite(hidden, se_ratio, gate=se_gate)
+            layers.append(LayerChoice({"identity": nn.Identity(), "se": se}, label=se_label) if se_label else se)
         layers.append(ConvBNAct(hidden, out_channels, 1, activation=None))
         self.conv = nn.Sequential(*layers)
         self.drop_path = DropPath(drop_path) if residual and drop_path else nn.Identity()
