@@ -34,7 +34,8 @@ def figures(pred: np.ndarray, meas: np.ndarray) -> str:
     rel = (pred - meas) / meas
     worst = rel[np.argmax(np.abs(rel))]
     rmse = math.sqrt(float(np.mean((pred - meas) ** 2)))
-    return f"within +-10%: {np.mean(np.abs(rel) <= 0.10):6.1%}   RMSE: {rmse:.3f} ms   worst: {worst:+.1%}"
+    return (f"within +-10%: {np.mean(np.abs(rel) <= 0.10):6.1%}   RMSE: {rmse:.3f} ms   worst: {worst:+.1%}   "
+            f"mean predicted/measured: {np.mean(pred / meas):.3f}")
 
 
 def main() -> None:

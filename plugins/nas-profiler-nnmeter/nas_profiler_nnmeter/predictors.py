@@ -228,6 +228,9 @@ def resolve_predictor(predictor: str | os.PathLike, version: str | float | None 
         e = _latest(pub)
         return PredictorInfo(predictor, nn_meter_predictor_home() / predictor, str(e.get("version")),
                              list(e.get("kernel_predictors") or []), "published", e.get("download"))
+    if Path(predictor).expanduser().is_dir():  # a relative folder name without a path separator
+        folder = Path(predictor).expanduser().resolve()
+        return PredictorInfo(folder.name, folder, str(version) if version is not None else None, [], "folder")
     known = sorted({str(e.get("name")) for e in registered_predictors() + published_predictors()})
     close = difflib.get_close_matches(predictor, known, n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
