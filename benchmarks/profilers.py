@@ -124,9 +124,9 @@ for name, cls, reps in (("proxyless", ProxylessNAS, n), ("mobilenetv3", MobileNe
     model = cls()
     x = torch.randn(1, 3, 224, 224)
     t = time.perf_counter(); prof = FlopsProfiler(model, x); build = time.perf_counter() - t
-    samples = []
-    for _ in range(reps):
-        memo = {}; model.random(memo=memo); samples.append(memo)
+    leaves = model.simplify()  # label -> leaf mutable (a Categorical); its random() draws a value
+    rng = __import__("numpy").random.RandomState(0)
+    samples = [{k: m.random(random_state=rng) for k, m in leaves.items()} for _ in range(reps)]
     times = []
     for s in samples:
         t = time.perf_counter_ns(); prof.profile(s); times.append(time.perf_counter_ns() - t)

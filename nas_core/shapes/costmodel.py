@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -184,12 +185,19 @@ class CostModel:
         """Costs of many samples at once (numpy gathers over each table)."""
         n = len(samples)
         total = np.zeros(n, dtype=np.float64)
-        used = {l for g in self.groups for l in g.labels}
+        used = sorted({l for g in self.groups for l in g.labels})
         idx: dict[str, np.ndarray] = {}
         try:
-            for l in used:
-                ix = self._index[l]
-                idx[l] = np.fromiter((ix[_hkey(s[l])] for s in samples), dtype=np.int64, count=n)
+            if used and n:
+                # one C-level gather of every used label per sample, then one column per label
+                getter = operator.itemgetter(*used)
+                columns = zip(*(getter(s) for s in samples)) if len(used) > 1 else [[getter(s) for s in samples]]
+                for l, col in zip(used, columns):
+                    ix = self._index[l]
+                    if self.space.choices[l].kind == "input":
+                        idx[l] = np.array([ix[_hkey(v)] for v in col], dtype=np.int64)
+                    else:
+                        idx[l] = np.array([ix[v] for v in col], dtype=np.int64)
         except (KeyError, TypeError):
             for s in samples:
                 self.space.validate(s)
