@@ -223,8 +223,13 @@ class SearchSpace:
         the sample and the layer.
         """
         sample = self.validate(sample)
+        # modules the sample drops are not copied (they are discarded by freeze_tree anyway)
+        memo: dict[int, Any] = {id(m): m for m in _dropped_modules(self.model, sample)}
+        space = self.model.__dict__.get("_nas_space")
+        if space is not None:
+            memo[id(space)] = None
         with self.activate(sample):
-            frozen = copy.deepcopy(self.model)
+            frozen = copy.deepcopy(self.model, memo)
         frozen = freeze_tree(frozen, sample)
         if hasattr(frozen, "_nas_example_input"):
             example_input = example_input if example_input is not None else frozen._nas_example_input
@@ -260,6 +265,42 @@ class SearchSpace:
         for c in self.choices.values():
             lines.append(f"  {c.label:<30} {c.kind:<6} {_fmt_domain(c)}")
         return "\n".join(lines)
+
+
+def _dropped_modules(model: nn.Module, sample: Mapping[str, Any]) -> list[nn.Module]:
+    """Modules that freezing ``sample`` discards: unchosen candidates, blocks past the depth, other variants."""
+    from nas_core.nn.layers import Parametrized
+    from nas_core.space.expr import evaluate
+    from nas_core.space.layer_choice import LayerChoice
+    from nas_core.space.repeat import Repeat
+
+    dropped: list[nn.Module] = []
+    kept: set[int] = set()
+
+    def walk(m: nn.Module) -> None:
+        kept.add(id(m))
+        if isinstance(m, LayerChoice):
+            chosen = m.candidate(sample[m.label])
+            dropped.extend(c for c in m.candidates.values() if c is not chosen)
+            walk(chosen)
+            return
+        if isinstance(m, Repeat):
+            depth = evaluate(m.depth_choice, sample)
+            dropped.extend(m.blocks[depth:])
+            for b in m.blocks[:depth]:
+                walk(b)
+            return
+        if isinstance(m, Parametrized):
+            chosen = m.variant(sample)
+            dropped.extend(v for v in m.variants.values() if v is not chosen)
+            walk(chosen)
+            return
+        for child in m.children():
+            walk(child)
+
+    walk(model)
+    # a module also used by a kept part (shared weights) must be copied like the rest
+    return [d for d in dropped if not any(id(x) in kept for x in d.modules())]
 
 
 def freeze_tree(module: nn.Module, sample: Mapping[str, Any]) -> nn.Module:
