@@ -77,6 +77,12 @@ class _Group:
             self.cache[key] = v
         return v
 
+    def flat(self) -> dict[tuple, float]:
+        """The table as one dict keyed by the tuple of (hashable) label values."""
+        assert self.table is not None
+        keys = itertools.product(*([_hkey(v) for v in d] for d in self.domains))
+        return dict(zip(keys, self.table.reshape(-1).tolist()))
+
     def nested(self) -> Any:
         """The table as nested dicts keyed by (hashable) label values."""
         assert self.table is not None
@@ -150,9 +156,12 @@ class CostModel:
 
     # -- single sample --------------------------------------------------------------------
     def _compile(self) -> Callable[[Mapping[str, Any]], float]:
+        """Generate ``_cost(s)``: map each used label's value to its domain index once, then
+        index one nested list per table (list indexing is the cheapest lookup in CPython)."""
         env: dict[str, Any] = {"_hk": _hkey}
         parts = []
         list_labels = {l for l, c in self.space.choices.items() if c.kind == "input"}
+        used: dict[str, str] = {}
         const = 0.0
         for gi, g in enumerate(self.groups):
             if g.lazy:
@@ -161,14 +170,18 @@ class CostModel:
             elif not g.labels:
                 const += float(g.table)
             else:
-                env[f"T{gi}"] = g.nested()
-                idx = "".join(
-                    f"[_hk(s[{l!r}])]" if l in list_labels else f"[s[{l!r}]]" for l in g.labels
-                )
-                parts.append(f"T{gi}{idx}")
+                names = [used.setdefault(l, f"i{len(used)}") for l in g.labels]
+                env[f"T{gi}"] = g.table.tolist()
+                parts.append(f"T{gi}" + "".join(f"[{n}]" for n in names))
+        for l, v in used.items():
+            env[f"X{v}"] = self._index[l]
         env["C"] = const
+        reads = "".join(
+            f"    {v} = X{v}[_hk(s[{l!r}])]\n" if l in list_labels else f"    {v} = X{v}[s[{l!r}]]\n"
+            for l, v in used.items()
+        )
         body = " + ".join(["C"] + parts)
-        src = f"def _cost(s):\n    return {body}\n"
+        src = f"def _cost(s):\n{reads}    return {body}\n"
         exec(compile(src, "<nas_core.costmodel>", "exec"), env)  # noqa: S102 - generated lookup code
         return env["_cost"]
 
