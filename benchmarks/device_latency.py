@@ -6,7 +6,7 @@ share within +-10 %, the RMSE, the worst case, and the repeatability of the meas
 (the same architecture measured twice).
 
     .venv/bin/python benchmarks/device_latency.py                     # 100 archs, 96x96, ONNX Runtime, 1 thread
-    .venv/bin/python benchmarks/device_latency.py --backend eager --clock wall
+    .venv/bin/python benchmarks/device_latency.py --backend eager --clock cpu   # CPU time: steadier on a loaded machine
 """
 from __future__ import annotations
 
@@ -29,10 +29,10 @@ def main() -> None:
     ap.add_argument("--width", type=float, default=1.0)
     ap.add_argument("--backend", default="onnxruntime", choices=["eager", "torchscript", "onnxruntime"])
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--clock", default="cpu", choices=["wall", "cpu"],
+    ap.add_argument("--clock", default="wall", choices=["wall", "cpu"],
                     help="cpu: thread CPU time (steady on a shared machine); wall: elapsed time")
     ap.add_argument("--repeats", type=int, default=30)
-    ap.add_argument("--calibration", type=int, default=10)
+    ap.add_argument("--calibration", type=int, default=30)
     ap.add_argument("--repeat-check", type=int, default=20, help="architectures measured twice")
     ap.add_argument("--cache-dir", default=None, help="default: a fresh temporary folder (the table is rebuilt)")
     ap.add_argument("--seed", type=int, default=1)

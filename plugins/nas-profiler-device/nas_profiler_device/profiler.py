@@ -61,7 +61,7 @@ class DeviceProfiler(CostModelProfiler):
         clock: str = "wall",
         repeats: int = 30,
         warmup: int = 5,
-        calibration: int = 10,
+        calibration: int = 30,
         mode: str = "lut",
         cache_dir: str | os.PathLike | None = None,
         rebuild: bool = False,
