@@ -102,6 +102,16 @@ class BaseOneShot(OneShotStrategy):
         if self.gradient_clip is not None:
             nn.utils.clip_grad_norm_(params, self.gradient_clip)
 
+    def _weight_step(self, supernet: nn.Module, trainer: Any, x: Any, y: Any, optimizer: Any,
+                     weights: list[nn.Parameter]) -> float:
+        """One optimizer step on the supernet weights (the architecture as currently set); returns the loss."""
+        optimizer.zero_grad(set_to_none=True)
+        loss = trainer.loss(supernet(x), y)
+        loss.backward(inputs=weights)
+        self._clip(weights)
+        optimizer.step()
+        return float(loss.detach())
+
     def _end_epoch(self, epoch: int, info: dict[str, Any]) -> None:
         info = {"epoch": epoch + 1, **info}
         self.history.append(info)

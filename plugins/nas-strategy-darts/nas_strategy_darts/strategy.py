@@ -82,13 +82,8 @@ class DARTS(BaseOneShot):
                 if epoch >= self.warmup_epochs:
                     a_total += self.arch_step(supernet, trainer, next(arch_iter), a_opt, tau, device)
                 x, y = to_device(batch, device)
-                w_opt.zero_grad(set_to_none=True)
                 supernet.set_weights({l: w.detach() for l, w in self.mix_weights(supernet, tau).items()})
-                loss = trainer.loss(supernet(x), y)
-                loss.backward(inputs=weights)
-                self._clip(weights)
-                w_opt.step()
-                w_total += float(loss.detach())
+                w_total += self._weight_step(supernet, trainer, x, y, w_opt, weights)
                 steps += 1
             info: dict[str, Any] = {"weight_loss": w_total / max(steps, 1), "arch_loss": a_total / max(steps, 1)}
             if self.penalty is not None:

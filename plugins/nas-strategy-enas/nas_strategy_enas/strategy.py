@@ -126,12 +126,7 @@ class ENAS(BaseOneShot):
                     sample, _, _ = self.draw(supernet, gen)
                 supernet.set_sample(sample)
                 x, y = to_device(batch, device)
-                w_opt.zero_grad(set_to_none=True)
-                loss = trainer.loss(supernet(x), y)
-                loss.backward(inputs=weights)
-                self._clip(weights)
-                w_opt.step()
-                w_total += float(loss.detach())
+                w_total += self._weight_step(supernet, trainer, x, y, w_opt, weights)
                 steps += 1
             rewards = []
             for _ in range(self.ctrl_steps):

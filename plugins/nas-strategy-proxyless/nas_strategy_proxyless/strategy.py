@@ -161,12 +161,7 @@ class ProxylessNAS(BaseOneShot):
             for batch in weight_data:
                 x, y = to_device(batch, device)
                 supernet.set_sample(self.sample(supernet, gen))
-                w_opt.zero_grad(set_to_none=True)
-                loss = trainer.loss(supernet(x), y)
-                loss.backward(inputs=weights)
-                self._clip(weights)
-                w_opt.step()
-                w_total += float(loss.detach())
+                w_total += self._weight_step(supernet, trainer, x, y, w_opt, weights)
                 if epoch >= self.warmup_epochs:
                     a_total += self.arch_step(supernet, trainer, next(arch_iter), a_opt, gen, device)
                 steps += 1
