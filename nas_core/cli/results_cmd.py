@@ -33,6 +33,8 @@ def results_command(workdir: str, plot: bool, output: str | None, as_json: bool,
         click.echo(json.dumps(data, indent=2, default=str))
         return
     console = Console()
+    if not console.is_terminal:  # a log or a pipe: do not wrap the table at 80 columns
+        console = Console(width=200)
     objectives = report.objectives
     metrics = [o.metric for o in objectives]
     extra = sorted({k for t in report.trials for k in t.values} - set(metrics))
