@@ -9,6 +9,7 @@ per-label probability vectors in torch, exactly and differentiably.
 from __future__ import annotations
 
 import itertools
+import operator
 import math
 import operator
 import warnings
@@ -156,8 +157,8 @@ class CostModel:
 
     # -- single sample --------------------------------------------------------------------
     def _compile(self) -> Callable[[Mapping[str, Any]], float]:
-        """Generate ``_cost(s)``: map each used label's value to its domain index once, then
-        index one nested list per table (list indexing is the cheapest lookup in CPython)."""
+        """Generate ``_cost(s)``: fetch every used label at once (``operator.itemgetter``, a C
+        loop), then index one nested dict per table by the values."""
         env: dict[str, Any] = {"_hk": _hkey}
         parts = []
         list_labels = {l for l, c in self.space.choices.items() if c.kind == "input"}
@@ -170,18 +171,20 @@ class CostModel:
             elif not g.labels:
                 const += float(g.table)
             else:
-                names = [used.setdefault(l, f"i{len(used)}") for l in g.labels]
+                names = [used.setdefault(l, f"v{len(used)}") for l in g.labels]
                 env[f"T{gi}"] = g.table.tolist()
                 parts.append(f"T{gi}" + "".join(f"[{n}]" for n in names))
-        for l, v in used.items():
-            env[f"X{v}"] = self._index[l]
         env["C"] = const
-        reads = "".join(
-            f"    {v} = X{v}[_hk(s[{l!r}])]\n" if l in list_labels else f"    {v} = X{v}[s[{l!r}]]\n"
-            for l, v in used.items()
-        )
+        lines = []
+        if used:
+            env["_get"] = operator.itemgetter(*used)
+            targets = ", ".join(used.values())
+            lines.append(f"    {targets} = _get(s)")  # itemgetter of one key returns the bare value
+            for l, v in used.items():
+                env[f"X{v}"] = self._index[l]
+                lines.append(f"    {v} = X{v}[_hk({v})]" if l in list_labels else f"    {v} = X{v}[{v}]")
         body = " + ".join(["C"] + parts)
-        src = f"def _cost(s):\n{reads}    return {body}\n"
+        src = "def _cost(s):\n" + "".join(line + "\n" for line in lines) + f"    return {body}\n"
         exec(compile(src, "<nas_core.costmodel>", "exec"), env)  # noqa: S102 - generated lookup code
         return env["_cost"]
 
