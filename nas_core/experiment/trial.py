@@ -9,7 +9,6 @@ an exception of the future.
 """
 from __future__ import annotations
 
-import contextlib
 import gc
 import hashlib
 import importlib
@@ -21,13 +20,14 @@ import socket
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Mapping
 
 import torch
 from torch import nn
 
 from nas_core.errors import ConfigError
 from nas_core.interfaces import FAILED, SUCCEEDED
+from nas_core.threads import torch_threads
 
 __all__ = ["SpaceSpec", "TrialJob", "TrialOutcome", "run_trial", "build_space", "trial_seed", "worker_id"]
 
@@ -171,19 +171,6 @@ def _resolve(job: TrialJob) -> tuple[Any, Any]:
     return hit
 
 
-@contextlib.contextmanager
-def _threads(n: int | None) -> Iterator[None]:
-    if not n:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def _seed_all(seed: int) -> None:
     random.seed(seed)
     torch.manual_seed(seed)
@@ -217,7 +204,7 @@ def run_trial(job: TrialJob) -> TrialOutcome:
     weights = None
     try:
         space, trainer = _resolve(job)
-        with _threads(job.threads), torch.random.fork_rng(devices=[]):
+        with torch_threads(job.threads), torch.random.fork_rng(devices=[]):
             _seed_all(job.seed)
             model = space.freeze(job.sample)
             reset_weights(model)

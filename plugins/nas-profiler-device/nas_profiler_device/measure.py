@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from nas_core.threads import torch_threads  # noqa: F401 - also re-exported for callers
 from nas_profiler_device.errors import MeasurementError
 
 __all__ = [
@@ -189,17 +190,6 @@ def warnings_quiet() -> Iterator[None]:
 
 
 # -- timing ----------------------------------------------------------------------------------------
-@contextlib.contextmanager
-def torch_threads(n: int) -> Iterator[None]:
-    """Run the block with ``torch.set_num_threads(n)``, restoring the previous count after."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 CLOCKS = ("wall", "cpu")
 
 

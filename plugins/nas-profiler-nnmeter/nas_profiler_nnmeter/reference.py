@@ -21,6 +21,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from nas_core.threads import torch_threads
+
 from nas_profiler_nnmeter._nnmeter import nn_meter_module
 from nas_profiler_nnmeter.predictors import LoadedPredictor, load_predictor
 
@@ -38,15 +40,11 @@ def export_for_nn_meter(module: nn.Module, dummy_input: Any, opset: int = 17) ->
 
     buf = io.BytesIO()
     module = module.eval()
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # the export runs the model once; one thread avoids spinning on a busy machine
-    try:
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(module, _args(dummy_input), buf, opset_version=opset, dynamo=False,
-                              do_constant_folding=True)
-    finally:
-        torch.set_num_threads(threads)
+    # the export runs the model once; one thread avoids spinning on a busy machine
+    with torch_threads(1), torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module, _args(dummy_input), buf, opset_version=opset, dynamo=False,
+                          do_constant_folding=True)
     model = onnx.load_from_string(buf.getvalue())
     graph = model.graph
     inits = {t.name for t in graph.initializer}

@@ -1,14 +1,14 @@
 """PolicyBasedRL: an autoregressive policy trained with PPO's clipped objective (plain torch)."""
 from __future__ import annotations
 
-import contextlib
 import math
 import numbers
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 import torch
 
 from nas_core.errors import ConfigError
+from nas_core.threads import torch_threads
 from nas_core.interfaces.strategy import TrialResult
 from nas_core.strategy import (
     SampleTrie,
@@ -35,20 +35,6 @@ def _check_float(name: str, value: Any, low: float, high: float = math.inf, low_
         bound = f"{'>' if low_open else '>='} {low}" + (f" and <= {high}" if high != math.inf else "")
         raise ConfigError(f"PolicyBasedRL: {name} must be a number {bound}, got {value!r}.")
     return float(value)
-
-
-@contextlib.contextmanager
-def _one_thread() -> Iterator[None]:
-    """Run the policy's tiny tensors on one thread: faster than waking a thread pool for
-    them, and the same results whatever torch's thread count is."""
-    n = torch.get_num_threads()
-    if n != 1:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if n != 1:
-            torch.set_num_threads(n)
 
 
 class PolicyBasedRL(SeededStrategy):
@@ -126,7 +112,7 @@ class PolicyBasedRL(SeededStrategy):
         prefix: list[int] = []
         masks: list[list[bool]] | None = None if self.allow_repeat else []
         logp = 0.0
-        with torch.no_grad(), _one_thread():
+        with torch.no_grad(), torch_threads(1):
             x, h = self.policy.start[None], None
             for t in range(len(codec.sizes)):
                 mask = None
@@ -162,7 +148,7 @@ class PolicyBasedRL(SeededStrategy):
             return
         self._buffer.append({"indices": list(indices), "masks": episode["masks"], "logp": episode["logp"], "reward": reward})
         if len(self._buffer) >= self.batch_size:
-            with _one_thread():
+            with torch_threads(1):
                 self._update()
 
     def _update_baseline(self, rewards: list[float]) -> None:
@@ -203,7 +189,7 @@ class PolicyBasedRL(SeededStrategy):
         """The policy's current per-label probabilities along its most likely path (for inspection)."""
         codec = self._require_setup()
         out: dict[str, list[float]] = {}
-        with torch.no_grad(), _one_thread():
+        with torch.no_grad(), torch_threads(1):
             x, h = self.policy.start[None], None
             for t, label in enumerate(codec.labels):
                 h, lp = self.policy.step(t, x, h, None)
@@ -215,7 +201,7 @@ class PolicyBasedRL(SeededStrategy):
         """Log-probability that the unmasked policy proposes ``sample``."""
         codec = self._require_setup()
         actions = torch.tensor([codec.encode(sample)])
-        with torch.no_grad(), _one_thread():
+        with torch.no_grad(), torch_threads(1):
             logp, _ = self.policy.evaluate(actions, [None] * len(codec.sizes))
         return float(logp[0])
 
