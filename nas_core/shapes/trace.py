@@ -767,32 +767,7 @@ def trace(model: nn.Module, dummy_input: Any, table: FormulaTable | None = None,
     space = search_space(model)
     table = table or formula_table()
     tracer = _Tracer(model, table)
-    saved_forward: list[tuple[nn.Module, Any]] = []
-    handles = []
-    for m in model.modules():
-        if isinstance(m, LayerChoice):
-            fwd = lambda *a, _m=m, **k: tracer.trace_layer_choice(_m, *a, **k)
-        elif isinstance(m, InputChoice):
-            fwd = lambda inputs, _m=m: tracer.trace_input_choice(_m, inputs)
-        elif isinstance(m, Repeat):
-            fwd = lambda x, _m=m: tracer.trace_repeat(_m, x)
-        elif isinstance(m, Parametrized):
-            fwd = lambda *a, _m=m, **k: tracer.trace_parametrized(_m, *a, **k)
-        elif (not isinstance(m, MutableModule) or isinstance(m, MutableLayer)) and table.for_module(m)[0] is not None:
-            f, is_leaf = table.for_module(m)
-            fwd = lambda *a, _m=m, _f=f, _l=is_leaf, **k: tracer.formula_forward(_m, _f, _l, *a, **k)
-        elif isinstance(m, MutableModule) and not isinstance(m, MutableLayer):
-            raise ShapeInferenceError(
-                f"module {tracer.names.get(id(m))!r} is a custom mutable ({type(m).__name__}) that shape inference "
-                "cannot open; register a formula for it with nas_core.shapes.register_formula(..., leaf=True)."
-            )
-        else:
-            fwd = None
-        if fwd is not None:
-            saved_forward.append((m, m.__dict__.get("forward")))
-            m.forward = fwd
-        handles.append(m.register_forward_pre_hook(tracer.pre_hook, with_kwargs=True))
-        handles.append(m.register_forward_hook(tracer.post_hook, with_kwargs=True))
+    saved_forward, handles = _install(model, tracer)
     own_hooks = {hid: fn for hid, fn in model._forward_pre_hooks.items() if getattr(fn, "_nas_hook", False)}
     for hid in own_hooks:
         del model._forward_pre_hooks[hid]
@@ -808,9 +783,10 @@ def trace(model: nn.Module, dummy_input: Any, table: FormulaTable | None = None,
             except (ShapeInferenceError, SpaceDefinitionError):
                 raise
             except Exception:  # noqa: BLE001 - fall back to a real run below
+                _uninstall(saved_forward, handles)
                 tracer = _Tracer(model, table)
                 _current[-1] = tracer
-                _rebind(saved_forward, tracer, handles)
+                saved_forward, handles = _install(model, tracer)
                 out = None
         if out is None:
             out = _run(model, tracer, args, meta=False)
@@ -825,13 +801,7 @@ def trace(model: nn.Module, dummy_input: Any, table: FormulaTable | None = None,
         ) from err
     finally:
         _current.pop()
-        for h in handles:
-            h.remove()
-        for m, fwd in saved_forward:
-            if fwd is None:
-                del m.forward
-            else:
-                m.forward = fwd
+        _uninstall(saved_forward, handles)
         model.train(was_training)
         model._forward_pre_hooks.update(own_hooks)
     out_sym = tracer.symify(out)
@@ -852,26 +822,53 @@ def _run(model: nn.Module, tracer: "_Tracer", args: tuple, meta: bool) -> Any:
             return nn.Module.__call__(model, *args)
 
 
-def _rebind(saved_forward: list, tracer: "_Tracer", handles: list) -> None:
-    """Point the mutable-module forwards and hooks at a fresh tracer (for the real-run fallback)."""
+def _tracing_forward(m: nn.Module, tracer: "_Tracer") -> Callable[..., Any] | None:
+    """The forward ``m`` runs during the dry run (None: its own)."""
+    if isinstance(m, LayerChoice):
+        return lambda *a, **k: tracer.trace_layer_choice(m, *a, **k)
+    if isinstance(m, InputChoice):
+        return lambda inputs: tracer.trace_input_choice(m, inputs)
+    if isinstance(m, Repeat):
+        return lambda x: tracer.trace_repeat(m, x)
+    if isinstance(m, Parametrized):
+        return lambda *a, **k: tracer.trace_parametrized(m, *a, **k)
+    if isinstance(m, MutableModule) and not isinstance(m, MutableLayer):
+        raise ShapeInferenceError(
+            f"module {tracer.names.get(id(m))!r} is a custom mutable ({type(m).__name__}) that shape inference "
+            "cannot open; register a formula for it with nas_core.shapes.register_formula(..., leaf=True)."
+        )
+    formula, is_leaf = tracer.table.for_module(m)
+    if formula is None:
+        return None
+    return lambda *a, **k: tracer.formula_forward(m, formula, is_leaf, *a, **k)
+
+
+def _install(model: nn.Module, tracer: "_Tracer") -> tuple[list[tuple[nn.Module, Any]], list[Any]]:
+    """Point every module's forward and hooks at ``tracer``; returns what :func:`_uninstall` undoes."""
+    saved_forward: list[tuple[nn.Module, Any]] = []
+    handles: list[Any] = []
+    try:
+        for m in model.modules():
+            fwd = _tracing_forward(m, tracer)
+            if fwd is not None:
+                saved_forward.append((m, m.__dict__.get("forward")))
+                m.forward = fwd
+            handles.append(m.register_forward_pre_hook(tracer.pre_hook, with_kwargs=True))
+            handles.append(m.register_forward_hook(tracer.post_hook, with_kwargs=True))
+    except BaseException:
+        _uninstall(saved_forward, handles)
+        raise
+    return saved_forward, handles
+
+
+def _uninstall(saved_forward: list[tuple[nn.Module, Any]], handles: list[Any]) -> None:
     for h in handles:
         h.remove()
-    handles.clear()
-    for m, _ in saved_forward:
-        if isinstance(m, LayerChoice):
-            m.forward = lambda *a, _m=m, **k: tracer.trace_layer_choice(_m, *a, **k)
-        elif isinstance(m, InputChoice):
-            m.forward = lambda inputs, _m=m: tracer.trace_input_choice(_m, inputs)
-        elif isinstance(m, Repeat):
-            m.forward = lambda x, _m=m: tracer.trace_repeat(_m, x)
-        elif isinstance(m, Parametrized):
-            m.forward = lambda *a, _m=m, **k: tracer.trace_parametrized(_m, *a, **k)
+    for m, fwd in saved_forward:
+        if fwd is None:
+            del m.forward
         else:
-            f, is_leaf = tracer.table.for_module(m)
-            m.forward = lambda *a, _m=m, _f=f, _l=is_leaf, **k: tracer.formula_forward(_m, _f, _l, *a, **k)
-    for m in tracer.model.modules():
-        handles.append(m.register_forward_pre_hook(tracer.pre_hook, with_kwargs=True))
-        handles.append(m.register_forward_hook(tracer.post_hook, with_kwargs=True))
+            m.forward = fwd
 
 
 def validity_error(trace_: ShapeTrace, sample: Mapping[str, Any]) -> ArchitectureError | None:
