@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Callable, ClassVar, Iterable
+from typing import Any, ClassVar, Iterable
 
 import torch
 from torch import nn
@@ -42,5 +42,3 @@ class Trainer(ABC):
     @property
     def device(self) -> torch.device:
         return torch.device("cpu")
-
-    metric_fn: Callable[[torch.Tensor, torch.Tensor], dict[str, float]] | None = None

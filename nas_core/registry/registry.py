@@ -18,7 +18,7 @@ import threading
 import warnings
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 import pluggy
 
@@ -283,6 +283,3 @@ def available(kind: str | None = None) -> dict[str, list[str]] | list[str]:
         return reg.names(kind)
     return {k: reg.names(k) for k in KINDS}
 
-
-def iter_kinds() -> Iterable[str]:
-    return iter(KINDS)

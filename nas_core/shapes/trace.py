@@ -161,9 +161,6 @@ class ShapeTrace:
         """Every recorded call of ``module`` (e.g. a LayerChoice candidate) in call order."""
         return [c for c in self.calls if c.module is module]
 
-    def module_ops(self) -> list[OpRecord]:
-        return [o for o in self.ops if o.kind == "module"]
-
     def find(self, path: str) -> list[OpRecord]:
         """Ops recorded at a module path."""
         return [o for o in self.ops if o.path == path]
