@@ -23,7 +23,6 @@ __all__ = [
     "is_sym",
     "numel",
     "SymShape",
-    "shape_labels",
     "all_of",
     "any_of",
     "Cond",
@@ -176,10 +175,6 @@ def _hashable(v: Any) -> Any:
 def numel(shape: Sequence[Any]) -> Any:
     """Product of a shape's entries (symbolic if any entry is)."""
     return sym_apply(lambda *d: math.prod(d), *shape, desc="numel") if shape else 1
-
-
-def shape_labels(shape: Any) -> frozenset[str]:
-    return labels_of(shape)
 
 
 class Cond(Sym):

@@ -5,7 +5,6 @@ from typing import Any, Mapping
 
 from torch import nn
 
-from nas_core.space.expr import ValueChoice
 
 __all__ = ["MutableModule", "Decision"]
 
@@ -28,13 +27,6 @@ class Decision:
     @property
     def default(self) -> Any:
         return self.domain[0]
-
-
-def decision_domain(d: Any) -> list[Any]:
-    """The domain of a decision object (ValueChoice or module decision)."""
-    if isinstance(d, ValueChoice):
-        return list(d.candidates)
-    return list(d.domain)
 
 
 class MutableModule(nn.Module):
