@@ -1,19 +1,19 @@
 """CostModel: a sum of cost terms, each depending on a few labels, compiled to lookup tables.
 
 Every term is a function of a handful of labels. Terms over the same labels are summed
-into one table indexed by those labels' values, so ``evaluate(sample)`` is a few dict
-lookups and additions (generated once as a small Python function), ``evaluate_batch`` is
-vectorised with numpy, and ``expectation(probs)`` contracts each table with the
-per-label probability vectors in torch, exactly and differentiably.
+into one table indexed by those labels' values, so ``evaluate(sample)`` is a few list
+indexings and additions (generated once as a small Python function, tables shared where
+equal so they stay in the CPU caches), ``evaluate_batch`` runs it over many samples, and
+``expectation(probs)`` contracts each table with the per-label probability vectors in
+torch, exactly and differentiably.
 """
 from __future__ import annotations
 
 import itertools
-import operator
 import math
 import operator
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -29,7 +29,7 @@ __all__ = ["Term", "CostModel"]
 MAX_TABLE = 1 << 16
 #: tables are merged (summed with broadcasting) while the merged table has at most this many
 #: entries, so ``evaluate`` does fewer, deeper lookups and reads each label about once
-MERGE_LIMIT = 1 << 14
+MERGE_LIMIT = 1 << 12
 
 
 @dataclass
@@ -39,6 +39,8 @@ class Term:
     value: Any
     cond: Any = True
     origin: str = ""
+    # values by the value's own labels: tables enumerate the labels of the condition too
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def labels(self) -> frozenset[str]:
         return labels_of(self.value, self.cond)
@@ -46,7 +48,13 @@ class Term:
     def __call__(self, sample: Mapping[str, Any]) -> float:
         if not evaluate_sym(self.cond, sample):
             return 0.0
-        return float(evaluate_sym(self.value, sample))
+        if "labels" not in self._memo:
+            self._memo["labels"] = sorted(labels_of(self.value))
+        key = tuple(_hkey(sample[l]) for l in self._memo["labels"])
+        v = self._memo.get(key)
+        if v is None:
+            v = self._memo[key] = float(evaluate_sym(self.value, sample))
+        return v
 
 
 def _hkey(v: Any) -> Any:
@@ -153,16 +161,38 @@ class CostModel:
             by_labels.setdefault(labels, []).append(t)
         self.groups = _merge_groups([_Group(labels, ts, space) for labels, ts in by_labels.items()], space, order)
         self._index = {l: {_hkey(v): i for i, v in enumerate(c.domain)} for l, c in space.choices.items()}
-        self._fast = self._compile()
+        #: ``evaluate(sample) -> float``: the total cost of ``sample`` (generated lookup code);
+        #: an invalid sample raises InvalidSampleError naming the label and allowed values
+        self.evaluate: Callable[[Mapping[str, Any]], float] = self._compile()
 
     # -- single sample --------------------------------------------------------------------
+    @staticmethod
+    def _lookup_table(g: _Group, memo: dict) -> Any:
+        """``g.table`` as nested lists indexed by value positions.
+
+        Equal sub-tables (and equal values) are one shared object, which keeps the tables
+        small in the CPU caches: an inactive block's costs, for instance, are one zero tree.
+        """
+
+        def build(arr: np.ndarray) -> Any:
+            if arr.ndim == 0:
+                v = float(arr)
+                return memo.setdefault(v, v) if v == v else v
+            items = [build(sub) for sub in arr]
+            return memo.setdefault(tuple(map(id, items)), items)
+
+        return build(g.table)
+
     def _compile(self) -> Callable[[Mapping[str, Any]], float]:
         """Generate ``_cost(s)``: fetch every used label at once (``operator.itemgetter``, a C
-        loop), then index one nested dict per table by the values."""
-        env: dict[str, Any] = {"_hk": _hkey}
+        loop), turn each value into its position, then index one nested list per table.
+        Anything unexpected (a missing or extra label, a value outside a domain) falls back
+        to validating the sample, which names the problem."""
+        env: dict[str, Any] = {"_hk": _hkey, "_slow": self._evaluate_slow, "N": len(self.space.choices)}
         parts = []
         list_labels = {l for l, c in self.space.choices.items() if c.kind == "input"}
         used: dict[str, str] = {}
+        memo: dict = {}
         const = 0.0
         for gi, g in enumerate(self.groups):
             if g.lazy:
@@ -172,33 +202,38 @@ class CostModel:
                 const += float(g.table)
             else:
                 names = [used.setdefault(l, f"v{len(used)}") for l in g.labels]
-                env[f"T{gi}"] = g.table.tolist()
+                env[f"T{gi}"] = self._lookup_table(g, memo)
                 parts.append(f"T{gi}" + "".join(f"[{n}]" for n in names))
         env["C"] = const
-        lines = []
+        for l in self.space.choices:  # labels the cost ignores are still checked against their domain
+            used.setdefault(l, f"v{len(used)}")
+        lines = ["    if len(s) != N:", "        return _slow(s)", "    try:"]
         if used:
             env["_get"] = operator.itemgetter(*used)
-            targets = ", ".join(used.values())
-            lines.append(f"    {targets} = _get(s)")  # itemgetter of one key returns the bare value
+            lines.append(f"        {', '.join(used.values())} = _get(s)")  # one key: the bare value
             for l, v in used.items():
                 env[f"X{v}"] = self._index[l]
-                lines.append(f"    {v} = X{v}[_hk({v})]" if l in list_labels else f"    {v} = X{v}[{v}]")
-        body = " + ".join(["C"] + parts)
-        src = "def _cost(s):\n" + "".join(line + "\n" for line in lines) + f"    return {body}\n"
+                lines.append(f"        {v} = X{v}[_hk({v})]" if l in list_labels else f"        {v} = X{v}[{v}]")
+        lines.append(f"        return {' + '.join(['C'] + parts)}")
+        lines.append("    except (KeyError, TypeError):")
+        lines.append("        return _slow(s)")
+        src = "def _cost(s):\n" + "".join(line + "\n" for line in lines)
         exec(compile(src, "<nas_core.costmodel>", "exec"), env)  # noqa: S102 - generated lookup code
         return env["_cost"]
 
-    def evaluate(self, sample: Mapping[str, Any]) -> float:
-        """The total cost of ``sample`` (validated on any lookup failure)."""
-        try:
-            if len(sample) == len(self.space.choices):
-                return self._fast(sample)
-        except (KeyError, TypeError):
-            pass
-        return self._fast(self.space.validate(sample))
+    def _evaluate_slow(self, sample: Mapping[str, Any]) -> float:
+        return float(self._evaluate_tables([self.space.validate(sample)])[0])
 
-    def evaluate_batch(self, samples: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """Costs of many samples at once (numpy gathers over each table)."""
+    def evaluate_batch(self, samples: Iterable[Mapping[str, Any]]) -> np.ndarray:
+        """Costs of many samples at once, as a float64 array.
+
+        The generated lookup is faster per sample than numpy gathers (reading the sample
+        dicts dominates either way), so this is that lookup in a C-level loop."""
+        samples = samples if isinstance(samples, Sequence) else list(samples)
+        return np.fromiter(map(self.evaluate, samples), dtype=np.float64, count=len(samples))
+
+    def _evaluate_tables(self, samples: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Costs of valid samples through numpy gathers over each table (the reference path)."""
         n = len(samples)
         total = np.zeros(n, dtype=np.float64)
         used = sorted({l for g in self.groups for l in g.labels})

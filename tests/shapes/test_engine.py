@@ -74,7 +74,11 @@ def test_width_dependent_space_exact_and_batch():
     model = WidthSpace()
     _, macs, params = _exact(model, torch.randn(2, 3, 8, 8), n=40)
     samples = list(search_space(model).enumerate())
-    assert macs.evaluate_batch(samples).tolist() == [macs.evaluate(s) for s in samples]
+    for cm in (macs, params):
+        by_terms = [sum(t(s) for g in cm.groups for t in g.terms) for s in samples]
+        assert [cm.evaluate(s) for s in samples] == by_terms
+        assert cm.evaluate_batch(iter(samples)).tolist() == by_terms
+        assert cm._evaluate_tables(samples).tolist() == by_terms
 
 
 def test_invalid_sample_names_layer():

@@ -71,3 +71,26 @@ def test_costless_leaf_warns_by_name():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         FlopsProfiler(Net(), torch.randn(1, 3, 4, 4))
+
+
+@pytest.mark.parametrize(
+    "sample, message",
+    [
+        ({"w": 8}, r"missing label 'act'"),
+        ({"w": 8, "act": "relu", "wd": 4}, r"unknown label 'wd'.*Did you mean 'w'"),
+        ({"w": -1, "act": "relu"}, r"value -1 for label 'w' is not allowed; allowed values: .*4.*8"),
+        ({"w": 6, "act": "relu"}, r"value 6 for label 'w'"),
+        ({"w": [8], "act": "relu"}, r"value \[8\] for label 'w'"),
+        ({"w": 8, "act": "gelu"}, r"value 'gelu' for label 'act'"),
+    ],
+)
+def test_bad_samples_are_named_in_profile_and_batch(sample, message):
+    from nas_core.errors import InvalidSampleError
+
+    prof = FlopsProfiler(Net(), torch.randn(1, 3, 4, 4))
+    with pytest.raises(InvalidSampleError, match=message):
+        prof.profile(sample)
+    with pytest.raises(InvalidSampleError, match=message):
+        prof.profile_batch([{"w": 4, "act": "id"}, sample])
+    # equal values of another type are the same choice
+    assert prof.profile({"w": 8.0, "act": "relu"}) == prof.profile({"w": 8, "act": "relu"})
