@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 from pathlib import Path
 
 MODULES = [
@@ -26,7 +27,7 @@ MODULES = [
 
 def _sig(obj: object) -> str:
     try:
-        return str(inspect.signature(obj))
+        return re.sub(r" at 0x[0-9a-f]+>", ">", str(inspect.signature(obj)))  # stable across runs
     except (TypeError, ValueError):
         return "(...)"
 

@@ -146,7 +146,11 @@ def _merge_groups(groups: list[_Group], space: SearchSpace, order: Mapping[str, 
 
 
 class CostModel:
-    """Sum of :class:`Term` s over a :class:`SearchSpace`, compiled for fast evaluation."""
+    """Sum of :class:`Term` s over a :class:`SearchSpace`, compiled so ``evaluate(sample) -> float`` is a fast lookup.
+
+    ``evaluate(sample) -> float`` is the total cost of one sample (generated lookup code;
+    an invalid sample raises InvalidSampleError naming the label and its allowed values).
+    """
 
     def __init__(self, space: SearchSpace, terms: Iterable[Term], unit: str = "") -> None:
         self.space = space
