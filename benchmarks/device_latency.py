@@ -36,19 +36,22 @@ def main() -> None:
     ap.add_argument("--repeat-check", type=int, default=20, help="architectures measured twice")
     ap.add_argument("--cache-dir", default=None, help="default: a fresh temporary folder (the table is rebuilt)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--no-speed-reference", action="store_true",
+                    help="report raw figures (no correction for the machine's speed drifting)")
     args = ap.parse_args()
 
     space = MobileNetV2Space(width=args.width)
     cache = args.cache_dir or tempfile.mkdtemp(prefix="nas-latency-")
     t0 = time.perf_counter()
     prof = DeviceProfiler(space, torch.zeros(1, 3, args.size, args.size), backend=args.backend, threads=args.threads,
-                          clock=args.clock, repeats=args.repeats, calibration=args.calibration, cache_dir=cache)
+                          clock=args.clock, repeats=args.repeats, calibration=args.calibration, cache_dir=cache,
+                          speed_reference=not args.no_speed_reference)
     build_s = time.perf_counter() - t0
     cal = prof.table.calibration
     print(f"space: MobileNetV2Space(width={args.width}), {len(prof.space)} choices, {prof.space.count():.3g} archs; "
           f"input 1x3x{args.size}x{args.size}")
-    print(f"backend {args.backend}, {args.threads} thread(s), clock {args.clock}, {args.repeats} repeats; device "
-          f"{prof.table.meta['device']}")
+    print(f"backend {args.backend}, {args.threads} thread(s), clock {args.clock}, {args.repeats} repeats, speed "
+          f"reference {'off' if args.no_speed_reference else 'on'}; device {prof.table.meta['device']}")
     print(f"table: {len(prof.units)} units, {len(prof.table.records)} measurements, built in {build_s:.1f} s; "
           f"calibration on {len(cal.measured_ms)} archs: latency = {cal.scale:.3f} * table + {cal.offset_ms:.3f} ms")
     t1 = time.perf_counter()

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 from nas_profiler_device import agent_protocol as proto
 from nas_profiler_device.errors import DeviceAgentError
 from nas_profiler_device.measure import Measurement
+from nas_profiler_device.reference import SpeedReference
 
 __all__ = ["AgentClient"]
 
@@ -78,14 +79,23 @@ class AgentClient:
         return self._request("GET", proto.INFO_PATH)
 
     def measure(self, onnx_bytes: bytes, input_shapes: Sequence[Sequence[int]], *, repeats: int = 50,
-                warmup: int = 10, threads: int = 1, clock: str = "wall") -> Measurement:
-        """Latency of ``onnx_bytes`` on the device's ONNX Runtime for inputs of ``input_shapes``."""
+                warmup: int = 10, threads: int = 1, clock: str = "wall",
+                reference: SpeedReference | None = None) -> Measurement:
+        """Latency of ``onnx_bytes`` on the device's ONNX Runtime for inputs of ``input_shapes``.
+
+        With ``reference``, the agent also times the reference network after every run and
+        reports figures at its baseline speed (the baseline is set by the first reply)."""
         if not isinstance(onnx_bytes, (bytes, bytearray)) or not onnx_bytes:
             raise DeviceAgentError("onnx_bytes must be a non-empty ONNX model as bytes (see measure.export_onnx).")
         shapes = [[int(d) for d in s] for s in input_shapes]
-        body = json.dumps({"onnx": base64.b64encode(bytes(onnx_bytes)).decode(), "input_shapes": shapes,
-                           "repeats": repeats, "warmup": warmup, "threads": threads,
-                           "clock": clock}).encode()
+        request: dict[str, Any] = {"onnx": base64.b64encode(bytes(onnx_bytes)).decode(), "input_shapes": shapes,
+                                   "repeats": repeats, "warmup": warmup, "threads": threads, "clock": clock}
+        key = SpeedReference.key("onnxruntime", threads, clock)
+        if reference is not None:
+            request["reference_onnx"] = base64.b64encode(reference.onnx_model()).decode()
+            if key in reference.baselines:
+                request["reference_ms"] = reference.baselines[key]
+        body = json.dumps(request).encode()
         if self._limit is None:
             self._limit = int(self.info().get("max_request_bytes", proto.DEFAULT_MAX_REQUEST_BYTES))
         if len(body) > self._limit:
@@ -95,4 +105,7 @@ class AgentClient:
         reply = self._request("POST", proto.MEASURE_PATH, body)
         if "measurement" not in reply:
             raise DeviceAgentError(f"device agent at {self.url} sent no measurement: {reply!r}.")
-        return Measurement.from_dict(reply["measurement"])
+        m = Measurement.from_dict(reply["measurement"])
+        if reference is not None and m.reference_ms is not None:
+            reference.baselines.setdefault(key, m.reference_ms)
+        return m

@@ -2,7 +2,10 @@
 
 ``GET /v1/info`` -> ``{"agent": VERSION, "device": str, "versions": {...}, "backends": [...], "max_request_bytes": int}``
 ``POST /v1/measure`` with JSON ``{"onnx": base64, "input_shapes": [[...]], "repeats": int, "warmup": int,
-"threads": int}`` -> ``{"measurement": Measurement.to_dict()}``.
+"threads": int, "clock": "wall"|"cpu"}`` -> ``{"measurement": Measurement.to_dict()}``; optionally
+``"reference_onnx": base64`` (a speed reference timed after every run, its inputs at the
+shapes the ONNX model declares) and ``"reference_ms"`` (its baseline; without it the
+agent sets the baseline and returns it as ``measurement.reference_ms``).
 Both need ``Authorization: Bearer <token>``. Errors are ``{"error": message}`` with status
 400 (bad request), 401 (wrong or missing token), 404, 411 (no length), 413 (too large),
 422 (the model could not be measured) or 503 (busy for too long).

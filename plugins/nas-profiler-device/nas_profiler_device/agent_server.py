@@ -17,6 +17,7 @@ from typing import Any
 
 from nas_profiler_device import agent_protocol as proto
 from nas_profiler_device.errors import DeviceAgentError, MeasurementError
+from nas_profiler_device.reference import SpeedReference
 from nas_profiler_device.measure import DEFAULT_MAX_TIME_S, device_description, library_versions, measure_latency
 
 __all__ = ["AgentServer", "make_server", "check_host"]
@@ -148,6 +149,7 @@ class AgentServer(ThreadingHTTPServer):
         self.max_time_s = float(max_time_s)
         self.queue_timeout_s = float(queue_timeout_s)
         self._lock = threading.Lock()
+        self._ref: SpeedReference | None = None
         self._device = device_description("cpu")
         super().__init__((host, port), _Handler)
 
@@ -183,11 +185,35 @@ class AgentServer(ThreadingHTTPServer):
         if not self._lock.acquire(timeout=self.queue_timeout_s):
             raise _Busy(f"the agent was busy with other measurements for {self.queue_timeout_s:.0f} s; retry later.")
         try:
+            reference = self._reference(req, threads, clock)  # under the lock: the agent keeps one reference
             m = measure_latency(onnx_bytes, [tuple(s) for s in shapes], backend="onnxruntime", repeats=repeats,
-                                warmup=warmup, threads=threads, max_time_s=self.max_time_s, clock=clock)
+                                warmup=warmup, threads=threads, max_time_s=self.max_time_s, clock=clock,
+                                reference=reference)
         finally:
             self._lock.release()
         return m.to_dict()
+
+
+    def _reference(self, req: dict[str, Any], threads: int, clock: str) -> SpeedReference | None:
+        """The request's speed reference (the same network is kept, with its ONNX Runtime session)."""
+        if "reference_onnx" not in req:
+            return None
+        try:
+            data = base64.b64decode(req["reference_onnx"], validate=True)
+        except (binascii.Error, TypeError) as err:
+            raise _BadRequest(f"'reference_onnx' must be the base64 of an ONNX model ({err}).") from None
+        baseline = req.get("reference_ms")
+        if baseline is not None and not (isinstance(baseline, (int, float)) and not isinstance(baseline, bool)
+                                         and baseline > 0):
+            raise _BadRequest(f"'reference_ms' must be a positive number of milliseconds, got {baseline!r}.")
+        if self._ref is None or self._ref.onnx != data:
+            self._ref = SpeedReference(onnx=data)
+        key = SpeedReference.key("onnxruntime", threads, clock)
+        if baseline is None:
+            self._ref.baselines.pop(key, None)
+        else:
+            self._ref.baselines[key] = float(baseline)
+        return self._ref
 
 
 def make_server(host: str = "127.0.0.1", port: int = 8765, token: str = "", **options: Any) -> AgentServer:

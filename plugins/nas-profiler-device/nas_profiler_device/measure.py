@@ -30,6 +30,7 @@ from torch import nn
 
 from nas_core.threads import torch_threads  # noqa: F401 - also re-exported for callers
 from nas_profiler_device.errors import MeasurementError
+from nas_profiler_device.reference import SpeedReference
 
 __all__ = [
     "BACKENDS",
@@ -70,6 +71,11 @@ class Measurement:
     q3_ms: float = float("nan")
     unit: str = "ms"
     metric: str = "latency"
+    #: with a speed reference: the reference's baseline, the uncorrected median, and the
+    #: device's speed during the measurement relative to the baseline (0.9: 10 % slower)
+    reference_ms: float | None = None
+    raw_median_ms: float | None = None
+    speed: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -193,19 +199,38 @@ def warnings_quiet() -> Iterator[None]:
 CLOCKS = ("wall", "cpu")
 
 
-def _time_cpu(run: Callable[[], Any], repeats: int, warmup: int, max_time_s: float, clock: str = "wall") -> list[float]:
+def _time_cpu(run: Callable[[], Any], repeats: int, warmup: int, max_time_s: float, clock: str = "wall",
+              ref: Callable[[], Any] | None = None) -> tuple[list[float], list[float]]:
+    """Times of ``repeats`` runs; with ``ref``, each run is followed by a timed run of ``ref``."""
     for _ in range(warmup):
         run()
-    times = []
+        if ref is not None:
+            ref()
+    times: list[float] = []
+    ref_times: list[float] = []
     now = time.thread_time_ns if clock == "cpu" else time.perf_counter_ns
     start = time.perf_counter()
     for i in range(repeats):
         t0 = now()
         run()
-        times.append((now() - t0) / 1e6)
+        t1 = now()
+        times.append((t1 - t0) / 1e6)
+        if ref is not None:
+            ref()
+            ref_times.append((now() - t1) / 1e6)
         if i >= 2 and time.perf_counter() - start > max_time_s:
             break
-    return times
+    return times, ref_times
+
+
+def _corrected(times: list[float], ref_times: list[float], reference: SpeedReference,
+               key: str) -> tuple[list[float], dict[str, Any]]:
+    """Run times at the reference's baseline speed (a key's baseline is set by its first measurement)."""
+    ref_median = float(statistics.median(ref_times))
+    base = float(reference.baselines.setdefault(key, ref_median))
+    corrected = [t * base / r for t, r in zip(times, ref_times)]
+    return corrected, {"reference_ms": base, "raw_median_ms": float(statistics.median(times)),
+                       "speed": base / ref_median}
 
 
 def _time_cuda(run: Callable[[], Any], repeats: int, warmup: int, max_time_s: float) -> list[float]:
@@ -273,6 +298,7 @@ def measure_latency(
     device: str = "cpu",
     max_time_s: float = DEFAULT_MAX_TIME_S,
     clock: str = "wall",
+    reference: SpeedReference | None = None,
 ) -> Measurement:
     """Median latency of one forward pass of ``model_or_onnx`` on ``inputs``.
 
@@ -285,6 +311,9 @@ def measure_latency(
     each run with ``time.perf_counter``; ``clock="cpu"`` (``threads=1`` only) with the CPU
     time of the inference thread, which leaves out the time the OS gave to other processes:
     steadier figures on a busy machine, the same as wall time on an idle one.
+    ``reference``: a :class:`~nas_profiler_device.reference.SpeedReference`; each run is
+    followed by a run of the reference network and reported at the reference's baseline
+    speed, so the device's speed drifting between measurements cancels out (CPU only).
     """
     if backend not in BACKENDS:
         raise MeasurementError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}.")
@@ -310,10 +339,14 @@ def measure_latency(
                 f"model_or_onnx must be an nn.Module, ONNX bytes or an .onnx path, got {type(model_or_onnx).__name__}.")
         if backend != "onnxruntime":
             raise MeasurementError(f"an ONNX model can only be measured with backend='onnxruntime', not {backend!r}.")
+    if device == "cuda" and reference is not None:
+        raise MeasurementError("a speed reference corrects CPU measurements; pass reference=None with device='cuda' "
+                               "(CUDA events time the GPU alone).")
     if device == "cuda" and backend == "onnxruntime":
         raise MeasurementError("device='cuda' is supported with the eager and torchscript backends; "
                                "onnxruntime runs on the CPU execution provider.")
     dev_name = device_description(device)
+    extra: dict[str, Any] = {}  # the speed reference's figures
 
     if backend == "onnxruntime":
         if is_module:
@@ -329,7 +362,10 @@ def measure_latency(
             session.run(None, feeds)
         except Exception as err:  # noqa: BLE001
             raise MeasurementError(f"ONNX Runtime failed to run the model on inputs {shapes}: {err}") from err
-        times = _time_cpu(lambda: session.run(None, feeds), repeats, warmup, max_time_s, clock)
+        ref = reference.runner(backend, threads) if reference is not None else None
+        times, ref_times = _time_cpu(lambda: session.run(None, feeds), repeats, warmup, max_time_s, clock, ref)
+        if reference is not None and ref is not None:
+            times, extra = _corrected(times, ref_times, reference, reference.key(backend, threads, clock))
     else:
         tensors = as_tensors(inputs)
         model = model_or_onnx.eval()
@@ -355,10 +391,13 @@ def measure_latency(
             if device == "cuda":
                 times = _time_cuda(lambda: model(*tensors), repeats, warmup, max_time_s)
             else:
-                times = _time_cpu(lambda: model(*tensors), repeats, warmup, max_time_s, clock)
+                ref = reference.runner(backend, threads) if reference is not None else None
+                times, ref_times = _time_cpu(lambda: model(*tensors), repeats, warmup, max_time_s, clock, ref)
+                if reference is not None and ref is not None:
+                    times, extra = _corrected(times, ref_times, reference, reference.key(backend, threads, clock))
     stats = summarize(times)
     return Measurement(
         median_ms=stats["median_ms"], spread=stats["spread"], repeats=len(times), warmup=warmup, backend=backend,
         device=dev_name, threads=threads, batch=int(shapes[0][0]) if shapes and shapes[0] else 1,
         input_shapes=shapes, versions=library_versions(), clock=clock, min_ms=stats["min_ms"], mean_ms=stats["mean_ms"],
-        q1_ms=stats["q1_ms"], q3_ms=stats["q3_ms"])
+        q1_ms=stats["q1_ms"], q3_ms=stats["q3_ms"], **extra)

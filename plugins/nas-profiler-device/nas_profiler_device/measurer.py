@@ -8,6 +8,7 @@ from torch import nn
 
 from nas_profiler_device.agent_client import AgentClient
 from nas_profiler_device.errors import MeasurementError
+from nas_profiler_device.reference import SpeedReference
 from nas_profiler_device.measure import BACKENDS, Measurement, device_description, export_onnx, library_versions, \
     measure_latency
 
@@ -21,6 +22,8 @@ class Measurer:
     threads: int
     repeats: int
     warmup: int
+    #: when set, every figure is corrected for the device's speed drifting (see reference.py)
+    reference: SpeedReference | None = None
 
     def measure(self, module: nn.Module, inputs: Sequence[torch.Tensor]) -> Measurement:
         raise NotImplementedError
@@ -42,7 +45,7 @@ class LocalMeasurer(Measurer):
 
     def measure(self, module: nn.Module, inputs: Sequence[torch.Tensor]) -> Measurement:
         return measure_latency(module, list(inputs), backend=self.backend, repeats=self.repeats, warmup=self.warmup,
-                               threads=self.threads, device=self.device, clock=self.clock)
+                               threads=self.threads, device=self.device, clock=self.clock, reference=self.reference)
 
     def identity(self) -> dict[str, Any]:
         return {"device": device_description(self.device), "backend": self.backend, "threads": self.threads,
@@ -61,7 +64,7 @@ class RemoteMeasurer(Measurer):
     def measure(self, module: nn.Module, inputs: Sequence[torch.Tensor]) -> Measurement:
         onnx_bytes = export_onnx(module, list(inputs))
         return self.client.measure(onnx_bytes, [list(t.shape) for t in inputs], repeats=self.repeats,
-                                   warmup=self.warmup, threads=self.threads, clock=self.clock)
+                                   warmup=self.warmup, threads=self.threads, clock=self.clock, reference=self.reference)
 
     def identity(self) -> dict[str, Any]:
         if self._info is None:

@@ -21,6 +21,7 @@ from nas_profiler_device.lut import (
 )
 from nas_profiler_device.measure import BACKENDS, Measurement, as_tensors
 from nas_profiler_device.measurer import LocalMeasurer, Measurer, RemoteMeasurer
+from nas_profiler_device.reference import SpeedReference
 from nas_profiler_device.units import find_units
 
 __all__ = ["DeviceProfiler"]
@@ -43,6 +44,10 @@ class DeviceProfiler(CostModelProfiler):
     ``token``, or ``NAS_DEVICE_TOKEN``) measurements run on the agent's ONNX Runtime.
     ``device="cuda"`` measures eager/TorchScript on the local GPU. ``clock="cpu"`` (one
     thread) times the inference thread's CPU time: steadier on a busy machine.
+    ``speed_reference=True`` (CPU, the default): every run is followed by a run of the
+    space's default architecture and figures are reported at that reference's baseline
+    speed (kept with the table), so the device's speed drifting (thermal throttling, busy
+    neighbours on a VM) does not move them; see ``nas_profiler_device.reference``.
     """
 
     unit = "ms"
@@ -69,6 +74,7 @@ class DeviceProfiler(CostModelProfiler):
         seed: int = 0,
         progress: bool = True,
         measurer: Measurer | None = None,
+        speed_reference: bool = True,
     ) -> None:
         if mode not in MODES:
             raise ProfilerError(f"mode must be 'lut' (lookup table) or 'measure' (end to end each time), got {mode!r}.")
@@ -95,6 +101,8 @@ class DeviceProfiler(CostModelProfiler):
                 measurer = RemoteMeasurer(AgentClient(url, token, timeout=timeout), threads, repeats, warmup, clock)
             else:
                 measurer = LocalMeasurer(backend, threads, repeats, warmup, device, clock)
+        if speed_reference and device == "cpu" and measurer.reference is None:
+            measurer.reference = SpeedReference(self.space.freeze(self.space.default()).eval(), self.inputs)
         self.measurer = measurer
         self.table: LatencyTable | None = None
         self.cache_file: Path | None = None
@@ -109,7 +117,8 @@ class DeviceProfiler(CostModelProfiler):
         return {"space": space_fingerprint(self.model, self.space), "input_shapes": [list(t.shape) for t in self.inputs],
                 "batch": int(self.inputs[0].shape[0]) if self.inputs[0].dim() else 1,
                 "device": ident["device"], "backend": ident["backend"], "threads": ident["threads"],
-                "versions": ident["versions"], "clock": ident.get("clock", "wall"), "repeats": self.measurer.repeats, "warmup": self.measurer.warmup}
+                "versions": ident["versions"], "clock": ident.get("clock", "wall"), "repeats": self.measurer.repeats,
+                "warmup": self.measurer.warmup, "speed_reference": self.measurer.reference is not None}
 
     def _build(self, cache_dir: Path, rebuild: bool, calibration: int, seed: int, progress: bool) -> None:
         self.trace = trace(self.model, self.inputs[0] if len(self.inputs) == 1 else tuple(self.inputs))
@@ -125,7 +134,11 @@ class DeviceProfiler(CostModelProfiler):
                                 {**meta, "created": time.strftime("%Y-%m-%dT%H:%M:%S")},
                                 lambda s: self.measure(s).median_ms, calibration, seed, progress)
             table.meta["build_s"] = round(time.perf_counter() - t0, 2)
+            if self.measurer.reference is not None:
+                table.meta["reference_baselines"] = dict(self.measurer.reference.baselines)
             table.save(self.cache_file)
+        elif self.measurer.reference is not None:  # later figures at the speed the table was built at
+            self.measurer.reference.baselines.update(table.meta.get("reference_baselines", {}))
         self.table = table
         self.cost_model = compile_cost_model(self.space, self.units, table)
 
