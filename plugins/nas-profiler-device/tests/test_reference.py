@@ -51,6 +51,7 @@ def test_a_device_slowing_down_leaves_corrected_figures_unchanged():
     assert ref.baselines["eager/1/wall"] == first.reference_ms  # the baseline is kept
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.jit.optimize_for_inference
 def test_reference_on_every_backend_and_errors():
     net = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU())
     x = torch.randn(1, 3, 16, 16)
