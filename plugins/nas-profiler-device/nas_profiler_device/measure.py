@@ -223,11 +223,16 @@ def _time_cpu(run: Callable[[], Any], repeats: int, warmup: int, max_time_s: flo
     return times, ref_times
 
 
-def _corrected(times: list[float], ref_times: list[float], reference: SpeedReference,
-               key: str) -> tuple[list[float], dict[str, Any]]:
-    """Run times at the reference's baseline speed (a key's baseline is set by its first measurement)."""
+def _time_cpu_corrected(run: Callable[[], Any], repeats: int, warmup: int, max_time_s: float, clock: str,
+                        reference: SpeedReference | None, backend: str, threads: int
+                        ) -> tuple[list[float], dict[str, Any]]:
+    """:func:`_time_cpu`, then, with a ``reference``, the times at its baseline speed (a backend's
+    baseline is set by its first measurement) and the reference's figures for the Measurement."""
+    if reference is None:
+        return _time_cpu(run, repeats, warmup, max_time_s, clock)[0], {}
+    times, ref_times = _time_cpu(run, repeats, warmup, max_time_s, clock, reference.runner(backend, threads))
     ref_median = float(statistics.median(ref_times))
-    base = float(reference.baselines.setdefault(key, ref_median))
+    base = float(reference.baselines.setdefault(reference.key(backend, threads, clock), ref_median))
     corrected = [t * base / r for t, r in zip(times, ref_times)]
     return corrected, {"reference_ms": base, "raw_median_ms": float(statistics.median(times)),
                        "speed": base / ref_median}
@@ -346,7 +351,7 @@ def measure_latency(
         raise MeasurementError("device='cuda' is supported with the eager and torchscript backends; "
                                "onnxruntime runs on the CPU execution provider.")
     dev_name = device_description(device)
-    extra: dict[str, Any] = {}  # the speed reference's figures
+    extra: dict[str, Any] = {}  # the speed reference's figures (none on CUDA)
 
     if backend == "onnxruntime":
         if is_module:
@@ -362,10 +367,8 @@ def measure_latency(
             session.run(None, feeds)
         except Exception as err:  # noqa: BLE001
             raise MeasurementError(f"ONNX Runtime failed to run the model on inputs {shapes}: {err}") from err
-        ref = reference.runner(backend, threads) if reference is not None else None
-        times, ref_times = _time_cpu(lambda: session.run(None, feeds), repeats, warmup, max_time_s, clock, ref)
-        if reference is not None and ref is not None:
-            times, extra = _corrected(times, ref_times, reference, reference.key(backend, threads, clock))
+        times, extra = _time_cpu_corrected(lambda: session.run(None, feeds), repeats, warmup, max_time_s, clock,
+                                           reference, backend, threads)
     else:
         tensors = as_tensors(inputs)
         model = model_or_onnx.eval()
@@ -391,10 +394,8 @@ def measure_latency(
             if device == "cuda":
                 times = _time_cuda(lambda: model(*tensors), repeats, warmup, max_time_s)
             else:
-                ref = reference.runner(backend, threads) if reference is not None else None
-                times, ref_times = _time_cpu(lambda: model(*tensors), repeats, warmup, max_time_s, clock, ref)
-                if reference is not None and ref is not None:
-                    times, extra = _corrected(times, ref_times, reference, reference.key(backend, threads, clock))
+                times, extra = _time_cpu_corrected(lambda: model(*tensors), repeats, warmup, max_time_s, clock,
+                                                   reference, backend, threads)
     stats = summarize(times)
     return Measurement(
         median_ms=stats["median_ms"], spread=stats["spread"], repeats=len(times), warmup=warmup, backend=backend,
