@@ -40,7 +40,11 @@ class Term:
     cond: Any = True
     origin: str = ""
     # values by the value's own labels: tables enumerate the labels of the condition too
+    _value_labels: tuple = field(init=False, repr=False, compare=False)
     _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._value_labels = tuple(sorted(labels_of(self.value)))
 
     def labels(self) -> frozenset[str]:
         return labels_of(self.value, self.cond)
@@ -48,9 +52,7 @@ class Term:
     def __call__(self, sample: Mapping[str, Any]) -> float:
         if not evaluate_sym(self.cond, sample):
             return 0.0
-        if "labels" not in self._memo:
-            self._memo["labels"] = sorted(labels_of(self.value))
-        key = tuple(_hkey(sample[l]) for l in self._memo["labels"])
+        key = tuple(_hkey(sample[l]) for l in self._value_labels)
         v = self._memo.get(key)
         if v is None:
             v = self._memo[key] = float(evaluate_sym(self.value, sample))
@@ -85,23 +87,6 @@ class _Group:
             v = sum(t(sample) for t in self.terms)
             self.cache[key] = v
         return v
-
-    def flat(self) -> dict[tuple, float]:
-        """The table as one dict keyed by the tuple of (hashable) label values."""
-        assert self.table is not None
-        keys = itertools.product(*([_hkey(v) for v in d] for d in self.domains))
-        return dict(zip(keys, self.table.reshape(-1).tolist()))
-
-    def nested(self) -> Any:
-        """The table as nested dicts keyed by (hashable) label values."""
-        assert self.table is not None
-
-        def build(arr: np.ndarray, depth: int) -> Any:
-            if depth == len(self.labels):
-                return float(arr)
-            return {_hkey(v): build(arr[i], depth + 1) for i, v in enumerate(self.domains[depth])}
-
-        return build(self.table, 0)
 
 
 def _merge_groups(groups: list[_Group], space: SearchSpace, order: Mapping[str, int]) -> list[_Group]:
