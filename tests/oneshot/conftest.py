@@ -1,11 +1,10 @@
 import pytest
-import torch
+
+from nas_core.threads import torch_threads
 
 
 @pytest.fixture(autouse=True)
 def _one_thread():
     """One-shot tests train tiny networks: one intra-op thread is fastest, and immune to a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with torch_threads(1):
+        yield

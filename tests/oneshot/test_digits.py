@@ -8,6 +8,7 @@ import torch
 from nas_core.experiment.trial import reset_weights
 from nas_core.oneshot import ExpectationProfilerPenalty, RangeProfilerFilter, Supernet
 from nas_core.oneshot.testing import DigitsOneShotSpace, MacsProfiler
+from nas_core.threads import torch_threads
 from nas_strategy_darts import DARTS
 from nas_strategy_enas import ENAS
 from nas_strategy_proxyless import ProxylessNAS
@@ -35,13 +36,11 @@ def _retrain(space, sample, trainer):
 
 @pytest.fixture(scope="module")
 def digits():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny networks: one intra-op thread is fastest
-    space = _space()
-    prof = MacsProfiler(space, torch.zeros(1, 1, 8, 8))
-    trainer = ClassificationTrainer(dataset="digits", epochs=RETRAIN_EPOCHS, lr=0.005, seed=0)
-    randoms = [_retrain(space, space.random(1000 + i), trainer) for i in range(N_RANDOM)]
-    torch.set_num_threads(before)
+    with torch_threads(1):  # tiny networks: one intra-op thread is fastest
+        space = _space()
+        prof = MacsProfiler(space, torch.zeros(1, 1, 8, 8))
+        trainer = ClassificationTrainer(dataset="digits", epochs=RETRAIN_EPOCHS, lr=0.005, seed=0)
+        randoms = [_retrain(space, space.random(1000 + i), trainer) for i in range(N_RANDOM)]
     print(f"\nrandom architectures, retrained: {sorted(randoms)}")
     return space, prof, trainer, statistics.median(randoms)
 

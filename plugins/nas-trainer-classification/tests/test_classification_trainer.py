@@ -7,6 +7,7 @@ from torch import nn
 
 import nas_core
 from nas_core.errors import ConfigError
+from nas_core.threads import torch_threads
 from nas_trainer_classification import ClassificationTrainer, NonFiniteLossError, digits_dataset
 
 
@@ -17,10 +18,8 @@ def _cnn(seed: int = 0) -> nn.Module:
 
 @pytest.fixture(autouse=True)
 def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with torch_threads(1):
+        yield
 
 
 def test_registered_as_classification():
