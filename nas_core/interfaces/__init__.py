@@ -2,7 +2,9 @@
 from nas_core.interfaces.executor import Executor, InProcessExecutor
 from nas_core.interfaces.profiler import Profiler
 from nas_core.interfaces.shape_formula import ShapeFormula
-from nas_core.interfaces.strategy import FAILED, REJECTED, SUCCEEDED, OneShotStrategy, Strategy, TrialResult
+from nas_core.interfaces.strategy import (
+    FAILED, PRUNED, REJECTED, SUCCEEDED, TIMEOUT, OneShotStrategy, Strategy, TrialResult,
+)
 from nas_core.interfaces.trainer import Trainer
 
 __all__ = [
@@ -17,4 +19,6 @@ __all__ = [
     "SUCCEEDED",
     "FAILED",
     "REJECTED",
+    "PRUNED",
+    "TIMEOUT",
 ]

@@ -3,13 +3,17 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar, Mapping, Sequence
 
 from torch import nn
 
-__all__ = ["TrialResult", "Strategy", "OneShotStrategy", "SUCCEEDED", "FAILED", "REJECTED"]
+__all__ = ["TrialResult", "Strategy", "OneShotStrategy", "SUCCEEDED", "FAILED", "REJECTED", "PRUNED", "TIMEOUT"]
 
 SUCCEEDED, FAILED, REJECTED = "succeeded", "failed", "rejected"
+#: stopped early by a pruner (its last intermediate metric is the result, marked ``partial``)
+PRUNED = "pruned"
+#: stopped at the experiment's ``trial_timeout``
+TIMEOUT = "timeout"
 
 
 @dataclass
@@ -24,6 +28,8 @@ class TrialResult:
     metrics: dict[str, float] = field(default_factory=dict)
     status: str = SUCCEEDED
     error: str | None = None
+    #: True when ``score`` is an intermediate value (a pruned trial's last report), not a final one
+    partial: bool = False
 
     @property
     def ok(self) -> bool:
@@ -58,6 +64,15 @@ class Strategy(ABC):
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         pass
+
+    def restore_history(self, history: Sequence[tuple[Mapping[str, Any], TrialResult]]) -> None:
+        """Called on resume, right after :meth:`load_state_dict`, with every (sample, result) told so far.
+
+        The runner saves :meth:`state_dict` after every trial, so a state must not grow with the
+        number of trials: a strategy keeps whatever is derivable from the history (a seen-set, an
+        archive of results) out of its state and rebuilds it here. History is in the order told.
+        The default does nothing.
+        """
 
 
 class OneShotStrategy(ABC):
