@@ -22,6 +22,9 @@ from nas_core.interfaces import (
 )
 from nas_core.registry import create
 from nas_core.space import export_architecture, sample_key, search_space
+from nas_core.experiment.fingerprint import check_resume, experiment_fingerprint
+from nas_core.experiment.lock import hold_experiment_folder
+from nas_core.experiment.trial_log import log_trial
 from nas_core.experiment.spec import Bound, Objective, parse_constraints, parse_objectives
 from nas_core.experiment.store import TrialRecord, TrialStore
 from nas_core.experiment.trial import (
@@ -33,6 +36,9 @@ __all__ = ["Experiment", "best_trial"]
 log = logging.getLogger("nas_core.experiment")
 
 BEST_ARCH, BEST_WEIGHTS, PARETO_PNG, SUMMARY = "best_architecture.json", "best_model.pt", "pareto.png", "summary.json"
+#: what ``overwrite=True`` deletes (under the folder's lock, when the run starts)
+OVERWRITTEN_FILES = (TrialStore.FILENAME, TrialStore.FILENAME + "-wal", TrialStore.FILENAME + "-shm",
+                     BEST_ARCH, BEST_WEIGHTS, PARETO_PNG, SUMMARY)
 
 
 def best_trial(trials: list[TrialRecord]) -> TrialRecord | None:
@@ -173,11 +179,7 @@ class Experiment:
         self.keep_weights = bool(keep_weights)
         self.progress = bool(progress)
         self.workdir = Path(workdir)
-        if overwrite and self.workdir.exists():
-            for name in (TrialStore.FILENAME, TrialStore.FILENAME + "-wal", TrialStore.FILENAME + "-shm",
-                         BEST_ARCH, BEST_WEIGHTS, PARETO_PNG, SUMMARY):
-                with contextlib.suppress(FileNotFoundError):
-                    (self.workdir / name).unlink()
+        self.overwrite = bool(overwrite)  # the files are deleted by run(), once it holds the folder's lock
         self.store: TrialStore | None = None
         self._costs_cache: dict[str, dict[str, float]] = {}
         self._reject_reason: dict[str, str] = {}
@@ -185,28 +187,12 @@ class Experiment:
 
     # -- identity of the experiment (resume must run the same one) ---------------------------
     def fingerprint(self) -> dict[str, Any]:
-        return {
-            "labels": [[c.label, [repr(v) for v in c.domain]] for c in self.space],
-            "strategy": type(self.strategy).__name__,
-            "seed": self.seed,
-            "objectives": [[o.metric, o.direction] for o in self.objectives],
-            "constraints": [b.describe() for b in self.bounds],
-            "profilers": sorted(self.profilers),
-            "trainer": type(self.trainer).__name__,
-            "batch_size": self.batch_size,
-        }
+        return experiment_fingerprint(self)
 
     def _open_store(self) -> TrialStore:
         store = TrialStore(self.workdir)
         fp = self.fingerprint()
-        old = store.get_meta("fingerprint")
-        if old is not None and old != fp:
-            diff = [k for k in fp if old.get(k) != fp[k]]
-            raise ConfigError(
-                f"{self.workdir} holds a different experiment ({', '.join(diff)} changed: was "
-                f"{old.get(diff[0])!r}, now {fp[diff[0]]!r}). Resume needs the same settings; use another workdir, "
-                "or start over with overwrite=True (`nas search --overwrite`)."
-            )
+        check_resume(store.get_meta("fingerprint"), fp, self.workdir)
         store.set_meta("fingerprint", fp)
         store.set_meta("objectives", [[o.metric, o.direction] for o in self.objectives])
         store.set_meta("units", self.units)
@@ -252,7 +238,14 @@ class Experiment:
 
         Resumes from the experiment folder when it already holds this experiment's trials.
         A one-shot strategy trains its supernet, then its export is retrained and recorded.
+        The folder is locked while the search runs: a second search on it is refused.
         """
+        wipe = OVERWRITTEN_FILES if self.overwrite else ()
+        with hold_experiment_folder(self.workdir, wipe):
+            self.overwrite = False  # deleted once; a second run() of this object resumes
+            return self._run_locked()
+
+    def _run_locked(self) -> TrialRecord | None:
         if self.one_shot:
             from nas_core.oneshot.experiment import run_one_shot
 
@@ -316,10 +309,12 @@ class Experiment:
             sample = strategy.ask()
             for rej in drain_rejected(strategy):
                 key = sample_key(rej.sample)
-                store.add_trial(TrialRecord(
+                rec = TrialRecord(
                     id=next_id, batch=batch, sample=dict(rej.sample), status=REJECTED, score=rej.score,
                     costs=dict(self._costs_cache.get(key, {})), feasible=False,
-                    error=self._reject_reason.get(key, rej.reason), duration=0.0, worker=worker_id()))
+                    error=self._reject_reason.get(key, rej.reason), duration=0.0, worker=worker_id())
+                store.add_trial(rec)
+                log_trial(rec, self.units)
                 next_id += 1
             if sample is None:
                 return asked, next_id, True
@@ -460,7 +455,7 @@ class Experiment:
     @contextlib.contextmanager
     def _progress(self, done: int) -> Iterator[Any]:
         if not self.progress:
-            yield None
+            yield lambda rec, best: log_trial(rec, self.units)
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -469,6 +464,7 @@ class Experiment:
             task = progress.add_task(self._best_text(self.best), total=self.max_trials, completed=done)
 
             def update(rec: TrialRecord, best: TrialRecord | None) -> None:
+                log_trial(rec, self.units)
                 progress.update(task, advance=1, description=self._best_text(best))
 
             yield update

@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from nas_core.errors import ConfigError
+from nas_core.experiment.oom import is_out_of_memory
 from nas_core.interfaces import FAILED, SUCCEEDED
 from nas_core.threads import torch_threads
 
@@ -220,7 +221,7 @@ def run_trial(job: TrialJob) -> TrialOutcome:
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
     except Exception as err:  # noqa: BLE001 - a failing trial must not stop the search
-        status, error = FAILED, _error_text(err)
+        status, error = FAILED, ("out of memory: " if is_out_of_memory(err) else "") + _error_text(err)
     return TrialOutcome(job.trial_id, status, metrics, error, time.perf_counter() - start, worker_id(), weights)
 
 
