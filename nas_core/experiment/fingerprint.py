@@ -30,12 +30,16 @@ _LEGACY_KEYS = ("labels", "seed", "objectives", "constraints", "profilers")
 _MAX_LIST = 64
 
 _recorded: "weakref.WeakKeyDictionary[Any, dict[str, Any]]" = weakref.WeakKeyDictionary()
+#: each component's fingerprint, taken once: before it is set up and used (its state then changes)
+_snapshots: "weakref.WeakKeyDictionary[Any, dict[str, Any]]" = weakref.WeakKeyDictionary()
 
 
 def record_options(component: Any, options: Mapping[str, Any]) -> None:
     """Remember the options a component was built with (the config does this for every table)."""
     try:
         _recorded[component] = dict(options)
+        _snapshots.pop(component, None)
+        component_fingerprint(component)
     except TypeError:  # not weak-referenceable: its public attributes still count
         pass
 
@@ -61,7 +65,27 @@ def _jsonable(value: Any) -> Any:
 
 
 def component_fingerprint(component: Any) -> dict[str, Any]:
-    """``{"class": "module.Name", option: value, ...}`` for a trainer, strategy or profiler."""
+    """``{"class": "module.Name", option: value, ...}`` for a trainer, strategy or profiler.
+
+    Taken the first time it is asked for (when the config builds the component, or when a
+    search first opens its store) and kept, so the state a component builds up while it
+    searches (a strategy's counters after ``setup``) does not count as a changed option.
+    """
+    try:
+        cached = _snapshots.get(component)
+    except TypeError:
+        cached = None
+    if cached is not None:
+        return dict(cached)
+    out = _describe(component)
+    try:
+        _snapshots[component] = out
+    except TypeError:
+        pass
+    return dict(out)
+
+
+def _describe(component: Any) -> dict[str, Any]:
     cls = type(component)
     out: dict[str, Any] = {"class": f"{cls.__module__}.{cls.__qualname__}"}
     own = getattr(component, "fingerprint", None)

@@ -82,3 +82,13 @@ def test_component_options_are_its_config_options_and_plain_public_attributes():
     trainer.big = list(range(1000))  # not plain data of a bounded size: left out
     fp = component_fingerprint(trainer)
     assert fp == {"class": "nas_exp_testkit.CheapTrainer", "sleep": 0.5}
+
+
+def test_state_a_strategy_builds_while_searching_is_not_an_option(tmp_path):
+    strategy = kit.ToyRandom()  # setup() creates public counters (told, seen) that tell() changes
+    exp = Experiment(kit.toy_space(), kit.CheapTrainer(), strategy, max_trials=2, workdir=tmp_path, progress=False)
+    exp.run()
+    assert strategy.told == 2
+    exp.max_trials = 4
+    exp.run()  # the same objects resume: their fingerprint was taken before they were set up
+    assert len(TrialStore(tmp_path).trials()) == 4
