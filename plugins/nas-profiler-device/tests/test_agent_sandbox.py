@@ -54,15 +54,20 @@ def add_model(external: str | None = None, in_loop: bool = False) -> bytes:
     if not in_loop:
         graph = helper.make_graph([helper.make_node("Add", ["x", "w"], ["y"])], "add", [x], [y], [w])
     else:
-        body = helper.make_graph(
-            [helper.make_node("Identity", ["c"], ["c_out"]), helper.make_node("Add", ["v", "w"], ["v_out"])], "body",
-            [helper.make_tensor_value_info("i", TensorProto.INT64, []),
-             helper.make_tensor_value_info("c", TensorProto.BOOL, []),
-             helper.make_tensor_value_info("v", TensorProto.FLOAT, [4])],
-            [helper.make_tensor_value_info("c_out", TensorProto.BOOL, []),
-             helper.make_tensor_value_info("v_out", TensorProto.FLOAT, [4])], [w])
-        graph = loop_graph(body, trips=2, x=x, y=y)
+        graph = loop_graph(loop_body(w), trips=2, x=x, y=y)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+
+
+def loop_body(addend: TensorProto):
+    """A Loop body carrying v -> v + addend (the addend an initializer of the body)."""
+    return helper.make_graph(
+        [helper.make_node("Identity", ["c"], ["c_out"]), helper.make_node("Add", ["v", addend.name], ["v_out"])],
+        "body",
+        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+         helper.make_tensor_value_info("c", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("v", TensorProto.FLOAT, [4])],
+        [helper.make_tensor_value_info("c_out", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("v_out", TensorProto.FLOAT, [4])], [addend])
 
 
 def loop_graph(body, trips: int, x, y):
@@ -74,14 +79,7 @@ def loop_graph(body, trips: int, x, y):
 def endless_loop_model() -> bytes:
     """A Loop of 10^12 iterations adding 1: runs for days unless stopped."""
     one = helper.make_tensor("one", TensorProto.FLOAT, [4], [1.0] * 4)
-    body = helper.make_graph(
-        [helper.make_node("Identity", ["c"], ["c_out"]), helper.make_node("Add", ["v", "one"], ["v_out"])], "body",
-        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
-         helper.make_tensor_value_info("c", TensorProto.BOOL, []),
-         helper.make_tensor_value_info("v", TensorProto.FLOAT, [4])],
-        [helper.make_tensor_value_info("c_out", TensorProto.BOOL, []),
-         helper.make_tensor_value_info("v_out", TensorProto.FLOAT, [4])], [one])
-    graph = loop_graph(body, 10**12, helper.make_tensor_value_info("x", TensorProto.FLOAT, [4]),
+    graph = loop_graph(loop_body(one), 10**12, helper.make_tensor_value_info("x", TensorProto.FLOAT, [4]),
                        helper.make_tensor_value_info("y", TensorProto.FLOAT, [4]))
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
 
