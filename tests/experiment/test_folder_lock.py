@@ -39,6 +39,7 @@ def _stop(proc):
     proc.wait(10)
 
 
+@pytest.mark.slow
 def test_second_search_on_a_locked_folder_is_refused_at_once_and_results_still_read(tmp_path):
     cfg = write_toy(tmp_path, max_trials=2)
     first = CliRunner().invoke(cli, ["search", str(cfg), "--no-progress"])
@@ -61,6 +62,7 @@ def test_second_search_on_a_locked_folder_is_refused_at_once_and_results_still_r
         _stop(holder)
 
 
+@pytest.mark.slow
 def test_a_lock_left_by_a_dead_process_is_taken_over(tmp_path):
     holder = _holder(tmp_path)
     assert lock_holder(tmp_path)["pid"] == holder.pid

@@ -31,6 +31,7 @@ def test_changed_trainer_option_is_refused_and_says_how_to_start_over(tmp_path):
     assert len(TrialStore(tmp_path / "out").trials()) == 3
 
 
+@pytest.mark.slow
 def test_budget_executor_and_workers_may_change_on_resume(tmp_path):
     cfg = write_toy(tmp_path, max_trials=2)
     assert _run(cfg).exit_code == 0
