@@ -11,6 +11,7 @@ is reported and replaced the same way.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import threading
 import time
 from typing import Any
@@ -24,8 +25,23 @@ class MeasurementTimeout(MeasurementError):
     """A measurement ran past its deadline and its process was killed."""
 
 
-def _serve(conn: Any) -> None:  # pragma: no cover - runs in the child process
+def _exit_with_parent(parent_pid: int, every_s: float = 0.5) -> None:
+    """Exit this process as soon as the agent is gone (even killed by SIGKILL in the middle of a measurement).
+
+    A watching thread, not ``PR_SET_PDEATHSIG``: that signal follows the parent *thread*,
+    and the agent starts this process from a request's thread, which ends with the request.
+    """
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(every_s)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-agent", daemon=True).start()
+
+
+def _serve(conn: Any, parent_pid: int) -> None:  # pragma: no cover - runs in the child process
     """The child's loop: receive a job, measure, send back the measurement or the error text."""
+    _exit_with_parent(parent_pid)
     from nas_profiler_device.measure import measure_latency
     from nas_profiler_device.reference import SpeedReference
 
@@ -77,7 +93,7 @@ class MeasureWorker:
             return
         self._stop()
         parent, child = self._ctx.Pipe()
-        proc = self._ctx.Process(target=_serve, args=(child,), name="nas-measure", daemon=True)
+        proc = self._ctx.Process(target=_serve, args=(child, os.getpid()), name="nas-measure", daemon=True)
         proc.start()
         child.close()
         self._proc, self._conn = proc, parent
@@ -100,7 +116,12 @@ class MeasureWorker:
         with self._guard:
             self._ensure()
             start = time.monotonic()
-            self._conn.send(job)
+            try:
+                self._conn.send(job)
+            except OSError:  # the child died since the last job (killed from outside)
+                self._stop()
+                self._ensure()
+                self._conn.send(job)
             if not self._conn.poll(deadline_s):
                 self._stop()
                 raise MeasurementTimeout(

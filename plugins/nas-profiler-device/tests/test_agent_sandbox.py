@@ -5,8 +5,13 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import os
 import select
+import signal
 import socket
+import subprocess
+import sys
+import threading
 import time
 
 import onnx
@@ -154,3 +159,66 @@ def test_client_reports_a_refused_model(small_onnx):
         client = AgentClient(server.url, TOKEN, timeout=60)
         with pytest.raises(DeviceAgentError, match="answered HTTP 422.*external_data"):
             client.measure(add_model(external="secret.bin"), [(4,)])
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _cpu_s(pid: int) -> float:
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+AGENT = ("import sys\n"
+         "from nas_profiler_device.agent_server import make_server\n"
+         "server = make_server('127.0.0.1', 0, sys.argv[1], max_time_s=600)\n"
+         "print(server.url, flush=True)\n"
+         "server.serve_forever()\n")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_measurement_process_does_not_outlive_a_killed_agent():
+    agent = subprocess.Popen([sys.executable, "-c", AGENT, TOKEN], stdout=subprocess.PIPE, text=True)
+    child = None
+    try:
+        url = agent.stdout.readline().strip()
+        client = AgentClient(url, TOKEN, timeout=600)
+        client.measure(add_model(), [(4,)], repeats=3, warmup=0)  # the measurement process is up
+        (child,) = [p for p in _children(agent.pid) if "spawn_main" in open(f"/proc/{p}/cmdline").read()]
+        threading.Thread(target=lambda: pytest.raises(DeviceAgentError, client.measure, endless_loop_model(), [(4,)]),
+                         daemon=True).start()
+        time.sleep(3)
+        before = _cpu_s(child)
+        time.sleep(1)
+        assert _cpu_s(child) > before, "the measurement process is not running the endless Loop"
+        agent.kill()  # SIGKILL: the agent cannot clean up
+        agent.wait(10)
+        gone = time.monotonic() + 10
+        while _alive(child):
+            assert time.monotonic() < gone, "the measurement process outlived the agent"
+            time.sleep(0.1)
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+            agent.wait(10)
+        if child is not None and _alive(child):
+            os.kill(child, signal.SIGKILL)
