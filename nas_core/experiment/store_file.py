@@ -23,8 +23,8 @@ __all__ = ["CheckedConnection", "connect", "check_store", "store_error", "loads"
 STORE_TABLES = frozenset({"meta", "trials"})
 
 _START_OVER = "start over with `nas search CONFIG --overwrite` or another --workdir"
-_DAMAGED_FIX = (f"restore it from a backup, or {_START_OVER} (`sqlite3 FILE .recover` may rescue the trials "
-                "it still holds)")
+_REPLACE_FIX = f"restore it from a backup, or {_START_OVER}"
+_DAMAGED_FIX = f"{_REPLACE_FIX} (`sqlite3 FILE .recover` may rescue the trials it still holds)"
 _MAGIC = b"SQLite format 3\x00"
 
 
@@ -155,16 +155,17 @@ def check_store(con: sqlite3.Connection, path: Path, schema_version: int, *, rea
     row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     if row is None:
         raise StoreError(f"{path} has no schema_version in its meta table, so it was not written by nas-core or "
-                         f"was edited; {_DAMAGED_FIX}.")
+                         f"was edited; {_REPLACE_FIX}.")
     found = loads(row[0], path, "meta value 'schema_version'")
+    readable = f"schema 1 to {schema_version}" if schema_version > 1 else "schema 1"
     if isinstance(found, bool) or not isinstance(found, int) or not 1 <= found <= schema_version:
         newer = isinstance(found, int) and not isinstance(found, bool) and found > schema_version
         if newer:
-            raise StoreError(f"{path} has store schema {found}, written by a newer nas-core; this one reads schema "
-                             f"1 to {schema_version}. Upgrade nas-core (`pip install -U nas-core`) to read it, or "
+            raise StoreError(f"{path} has store schema {found}, written by a newer nas-core; this one reads "
+                             f"{readable}. Upgrade nas-core (`pip install -U nas-core`) to read it, or "
                              f"{_START_OVER}.")
-        raise StoreError(f"{path} has an invalid schema_version {found!r} (this nas-core reads schema 1 to "
-                         f"{schema_version}); {_DAMAGED_FIX}.")
+        raise StoreError(f"{path} has an invalid schema_version {found!r} (this nas-core reads {readable}); "
+                         f"{_REPLACE_FIX}.")
     return False
 
 
@@ -175,7 +176,7 @@ def loads(text: Any, path: Path, what: str) -> Any:
     except (TypeError, ValueError) as err:
         shown = repr(text if not isinstance(text, str) or len(text) < 40 else text[:37] + "...")
         raise StoreError(f"{path}: the {what} is not valid JSON ({shown}: {err}); the store was edited or "
-                         f"damaged: {_DAMAGED_FIX}.") from err
+                         f"damaged: correct it with an SQLite client, {_REPLACE_FIX}.") from err
 
 
 def store_error(err: sqlite3.Error, path: Path) -> StoreError:
@@ -208,10 +209,10 @@ def _diagnose(path: Path, text: str) -> str:
     except OSError as err:
         return f"{path} cannot be read ({err.strerror or err}); check the file and its permissions."
     if size == 0:
-        return f"{path} is empty (0 bytes), not a trial store; {_DAMAGED_FIX}."
+        return f"{path} is empty (0 bytes), not a trial store; {_REPLACE_FIX}."
     if not head.startswith(_MAGIC):
         return (f"{path} is not an SQLite database (its first bytes are {head[:8]!r}); it was overwritten or "
-                f"replaced: {_DAMAGED_FIX}.")
+                f"replaced: {_REPLACE_FIX}.")
     if len(head) == 100:
         page_size = int.from_bytes(head[16:18], "big")
         page_size = 65536 if page_size == 1 else page_size
