@@ -14,6 +14,7 @@ __all__ = [
     "ShapeInferenceError",
     "ProfilerError",
     "ExperimentInUseError",
+    "StoreError",
 ]
 
 
@@ -66,3 +67,7 @@ class ProfilerError(NasError, RuntimeError):
 
 class ExperimentInUseError(NasError, RuntimeError):
     """Another search holds the experiment folder's lock."""
+
+
+class StoreError(NasError, RuntimeError):
+    """An experiment's trial store cannot be opened, read or written (damaged, foreign, full, read-only)."""
