@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import IO, Any, Iterator
 
-from nas_core.errors import ExperimentInUseError
+from nas_core.errors import ExperimentInUseError, StoreError
 
 __all__ = ["LOCK_FILENAME", "ExperimentLock", "hold_experiment_folder", "lock_holder"]
 
@@ -76,8 +76,13 @@ class ExperimentLock:
         """Take the lock now or raise :class:`ExperimentInUseError` naming the process that holds it."""
         if self._file is not None:
             return self
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        f = open(self.path, "a+")  # noqa: SIM115 - kept open while the lock is held
+        try:
+            self.workdir.mkdir(parents=True, exist_ok=True)
+            f = open(self.path, "a+")  # noqa: SIM115 - kept open while the lock is held
+        except OSError as err:
+            raise StoreError(
+                f"cannot write in the experiment folder {self.workdir} ({err.strerror or err}); a search writes its "
+                "trials there. Use a folder you can write to (--workdir).") from None
         if not _try_lock(f):
             f.close()
             raise ExperimentInUseError(self._in_use_message())

@@ -97,3 +97,12 @@ def test_workdir_override_with_overwrite_leaves_the_configured_folder_alone(tmp_
     assert f"experiment folder: {tmp_path / 'runs' / 'fresh'}" in result.output
     assert len(TrialStore(tmp_path / "runs" / "wd").trials()) == 2
     assert len(TrialStore(tmp_path / "runs" / "fresh").trials()) == 1
+
+
+def test_a_folder_that_cannot_be_created_is_one_line(tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    cfg = write_toy(tmp_path, max_trials=1, workdir="file/run")
+    result = CliRunner().invoke(cli, ["search", str(cfg), "--no-progress"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"Error: cannot write in the experiment folder {tmp_path / 'file' / 'run'} (" in result.output
+    assert "--workdir" in result.output
