@@ -48,7 +48,7 @@ def test_second_search_on_a_locked_folder_is_refused_at_once_and_results_still_r
     try:
         t0 = time.monotonic()
         second = CliRunner().invoke(cli, ["search", str(cfg), "--no-progress", "--max-trials", "6"])
-        assert second.exit_code == 1
+        assert second.exit_code == 1 and second.output.startswith("Error: ") and len(second.output.splitlines()) == 1
         assert (f"experiment folder {tmp_path / 'out'} is in use by process {holder.pid} on host "
                 f"{socket.gethostname()}") in second.output
         assert "Traceback" not in second.output and time.monotonic() - t0 < 30
