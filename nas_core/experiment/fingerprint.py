@@ -16,12 +16,16 @@ A component may define ``fingerprint() -> dict`` to state its options itself.
 """
 from __future__ import annotations
 
+import logging
 import weakref
 from typing import Any, Mapping
 
 from nas_core.errors import ConfigError
 
-__all__ = ["FORMAT", "experiment_fingerprint", "component_fingerprint", "record_options", "check_resume"]
+__all__ = ["FORMAT", "experiment_fingerprint", "component_fingerprint", "record_options", "check_resume",
+           "resume_batch_size"]
+
+log = logging.getLogger("nas_core.experiment")
 
 #: the fingerprint layout; stores written before it have no "format" key
 FORMAT = 2
@@ -171,3 +175,24 @@ def check_resume(old: Mapping[str, Any] | None, new: Mapping[str, Any], workdir:
         "the same settings (only the budget, the executor and its workers may change). Restore them, start over "
         "with --overwrite (overwrite=True from Python; deletes the stored trials), or use another --workdir."
     )
+
+
+def resume_batch_size(store: Any, batch_size: int) -> int:
+    """The batch size a resumed search runs with: ``batch_size``, or the stored one while a batch is unfinished.
+
+    The batch size may change on resume (it follows the worker count), but the trials of a
+    batch interrupted by a kill were proposed together, before any of them was told; asked
+    in smaller batches, the strategy would propose others. So while the store holds trials
+    of an unfinished batch, this run keeps the batch size they were proposed with (and says
+    so); the next run takes the new one.
+    """
+    old = store.get_meta("batch_size")
+    if old is None:  # stores of the first layout kept it in the fingerprint
+        old = (store.get_meta("fingerprint") or {}).get("batch_size")
+    last = store.last_batch()
+    next_id = last[1] if last is not None else 1
+    if isinstance(old, int) and old != batch_size and store.trial(next_id) is not None:
+        log.warning("resuming with batch_size %d, not %d: the interrupted batch's trials were proposed %d at a time; "
+                    "the new batch size applies from the next run", old, batch_size, old)
+        return old
+    return batch_size

@@ -22,7 +22,7 @@ from nas_core.interfaces import (
 )
 from nas_core.registry import create
 from nas_core.space import export_architecture, sample_key, search_space
-from nas_core.experiment.fingerprint import check_resume, experiment_fingerprint
+from nas_core.experiment.fingerprint import check_resume, experiment_fingerprint, resume_batch_size
 from nas_core.experiment.lock import hold_experiment_folder
 from nas_core.experiment.trial_log import log_trial
 from nas_core.experiment.query import best_trial
@@ -188,6 +188,8 @@ class Experiment:
         store = TrialStore(self.workdir)
         fp = self.fingerprint()
         check_resume(store.get_meta("fingerprint"), fp, self.workdir)
+        self.batch_size = resume_batch_size(store, self.batch_size)
+        store.set_meta("batch_size", self.batch_size)
         store.set_meta("fingerprint", fp)
         store.set_meta("objectives", [[o.metric, o.direction] for o in self.objectives])
         store.set_meta("units", self.units)
