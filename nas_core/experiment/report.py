@@ -107,7 +107,7 @@ class Report:
 
     @property
     def best(self) -> TrialRecord | None:
-        from nas_core.experiment.runner import best_trial
+        from nas_core.experiment.store import best_trial
 
         return best_trial(self.trials)
 
