@@ -61,9 +61,12 @@ class TrialLoop:
     # -- the two schedules ------------------------------------------------------------------
     def run(self) -> None:
         untold = self._resume()
+        self.token, self.payload = self.exp.trial_payload()
+        start = getattr(self.executor, "start", None)
+        if callable(start):  # workers ready before the clock of max_duration and trial_timeout starts
+            start()
         self.t0 = time.monotonic()
         self.deadline = None if self.exp.max_duration is None else self.t0 + self.exp.max_duration - self.elapsed0
-        self.token, self.payload = self.exp.trial_payload()
         done = self.asked - sum(r.status == RUNNING for r in untold)
         with self.outputs.progress(self.exp.progress, self.exp.max_trials, done) as self.bar:
             if self.exp.schedule == "sync":

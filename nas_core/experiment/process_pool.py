@@ -130,7 +130,7 @@ class ProcessPoolExecutor(Executor):
         with self._lock:
             if self._closed:
                 raise ConfigError("this process pool was shut down; build a new one.")
-            if not self._slots:
+            if not self._threads:
                 if self.context == "forkserver":
                     self._ctx.set_forkserver_preload(self._preload)
                 self._slots = [_Worker(self._ctx, self._env(i)) for i in range(self.max_workers)]
@@ -149,7 +149,7 @@ class ProcessPoolExecutor(Executor):
 
     # -- calls ----------------------------------------------------------------------------
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
-        if not self._slots:
+        if not self._threads:
             self.start(wait=False)
         fut: Future = Future()
         self._queue.put((fut, fn, args, kwargs))
