@@ -25,6 +25,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from nas_core.errors import ConfigError
 from nas_core.interfaces import FAILED, TIMEOUT, Strategy
 from nas_core.experiment.recording import result_of
 from nas_core.experiment.store import RUNNING, ResumePoint, TrialRecord, TrialStore
@@ -139,6 +140,12 @@ class TrialLoop:
         self.strategy.setup(self.exp.space, self.exp.seed)
         point = self.store.resume_point()
         if point is None:
+            if self.store.count():
+                raise ConfigError(
+                    f"{self.exp.workdir} holds trials but no resume point (written by an older nas-core, whose "
+                    "store kept a state per trial); it cannot be resumed. Use another workdir, or start over with "
+                    "overwrite=True (`nas search --overwrite`)."
+                )
             return []
         self.next_id, self.told, self.batch, self.elapsed0 = point.next_id, point.told, point.batch, point.elapsed
         self.strategy.load_state_dict(point.state)

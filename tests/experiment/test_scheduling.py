@@ -84,8 +84,12 @@ def test_max_duration_stops_running_trials_and_a_rerun_with_more_time_runs_them_
     running = {i: t.sample for i, t in first.items() if t.status == "running"}
     assert running and all(s["width"] == 8 for s in running.values())
     trainer.seconds[8] = 0.1
-    again = _exp(tmp_path, trainer, sched_kit.ListStrategy(samples), pool(2), max_duration=60)
+    told_first = sorted((t for t in first.values() if t.told), key=lambda t: t.told)
+    strategy = sched_kit.ListStrategy(samples)
+    again = _exp(tmp_path, trainer, strategy, pool(2), max_duration=60)
     again.run()
+    # on resume the strategy got its state, then every told trial in told order
+    assert strategy.restored == [(t.sample, t.status) for t in told_first]
     after = {t.id: t for t in TrialStore(tmp_path / "run").trials()}
     assert [after[i].sample for i in sorted(after)] == samples  # none lost, none repeated, same ids
     assert all(t.status == "succeeded" for t in after.values())

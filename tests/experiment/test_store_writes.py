@@ -58,3 +58,16 @@ def test_the_store_grows_linearly_with_the_trials(tmp_path):
     # this state grows with the trials: kept once per trial (the old strategy_states table), the store would grow
     # quadratically and the large one be ~4x bigger per trial
     assert per_trial_large < 1.25 * per_trial_small, (small, large)
+
+
+def test_a_store_without_a_resume_point_is_not_resumed_over(tmp_path):
+    import pytest
+
+    from nas_core.errors import ConfigError
+
+    TrialStore(tmp_path).add_trial(TrialRecord(id=1, batch=1, sample={"width": 4}, status="succeeded", score=0.5))
+    exp = Experiment(kit.toy_space, kit.CheapTrainer(), kit.ToyRandom(), max_trials=2, workdir=tmp_path,
+                     progress=False)
+    with pytest.raises(ConfigError, match="holds trials but no resume point .* overwrite=True"):
+        exp.run()
+    assert TrialStore(tmp_path).trial(1).sample == {"width": 4}  # left as it was
