@@ -100,8 +100,10 @@ class TrialLoop:
                 self._tell(rec)
 
     def _run_sync(self, untold: list[TrialRecord]) -> None:
+        # an interrupted batch is finished first; once one of its trials was told, all of it had been asked
+        told_in_batch = self.store.count_told(self.batch) if untold else 0
         while True:
-            batch = list(untold)  # an interrupted batch: finish it first
+            batch = list(untold)
             untold = []
             if not batch:
                 if self._time_left() <= 0:
@@ -110,7 +112,9 @@ class TrialLoop:
                 self.batch += 1
             size = self.exp.batch_size
             if self.exp.max_trials is not None:
-                size = min(size, self.exp.max_trials - (self.asked - len(batch)))
+                size = min(size, self.exp.max_trials - (self.asked - len(batch) - told_in_batch))
+            size -= told_in_batch
+            told_in_batch = 0
             while len(batch) < size and not self.exhausted:
                 rec = self._ask()
                 if rec is not None:

@@ -280,6 +280,11 @@ class TrialStore:
             "ORDER BY score DESC, id ASC LIMIT 1").fetchone()
         return _record(row) if row else None
 
+    def count_told(self, batch: int) -> int:
+        """Trials of synchronous ``batch`` already told (rejections excepted)."""
+        return self._con().execute("SELECT COUNT(*) FROM trials WHERE batch = ? AND told IS NOT NULL AND "
+                                   "status != 'rejected'", (batch,)).fetchone()[0]
+
     def count_asked(self) -> int:
         """Trials asked so far, rejections excepted (running, finished or told)."""
         return self._con().execute("SELECT COUNT(*) FROM trials WHERE status != 'rejected'").fetchone()[0]

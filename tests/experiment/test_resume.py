@@ -113,3 +113,30 @@ def test_interrupted_batch_reuses_its_finished_trials(tmp_path):
     assert resumed.store.trial(4).finished == first.finished  # reused, not rerun
     exp(tmp_path / "ref", kit.CheapTrainer()).run()
     assert _table(tmp_path / "run") == _table(tmp_path / "ref")
+
+
+class _InterruptTell(kit.HillClimb):
+    """Ctrl-C while being told its 5th trial, once: the kill lands between two tells of a batch."""
+
+    def __init__(self, flag):
+        self.flag = flag
+
+    def tell(self, sample, result):
+        if self.told == 4 and not self.flag.exists():
+            self.flag.write_text("x")
+            raise KeyboardInterrupt
+        super().tell(sample, result)
+
+
+def test_sync_batch_interrupted_between_tells_is_completed_not_refilled(tmp_path):
+    def exp(wd, strategy):
+        return Experiment(kit.toy_space(), kit.CheapTrainer(), strategy, max_trials=9, schedule="sync",
+                          batch_size=3, seed=4, workdir=wd, progress=False)
+
+    with pytest.raises(KeyboardInterrupt):
+        exp(tmp_path / "run", _InterruptTell(tmp_path / "flag")).run()
+    store = TrialStore(tmp_path / "run")
+    assert [t.told for t in store.trials()] == [1, 2, 3, 4, None, None]  # batch 2: one told, two finished
+    exp(tmp_path / "run", _InterruptTell(tmp_path / "flag")).run()
+    exp(tmp_path / "ref", kit.HillClimb()).run()
+    assert _table(tmp_path / "run") == _table(tmp_path / "ref")
