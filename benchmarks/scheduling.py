@@ -1,6 +1,6 @@
 """Worker utilisation and start-up, synchronous vs asynchronous scheduling, process pool and Ray.
 
-    nice -n 10 .venv/bin/python benchmarks/scheduling.py [--trials 48] [--workers 8] [--no-ray]
+    nice -n 10 .venv/bin/python benchmarks/scheduling.py [--trials 96] [--workers 8] [--no-ray]
 
 Trials sleep 0.2 to 2.0 s depending on the architecture (benchmarks/scheduling_kit.py),
 so the figures hold on a loaded machine. Utilisation is the sum of trial times over
@@ -53,7 +53,7 @@ def pool_startup(context: str, workers: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=48)
+    parser.add_argument("--trials", type=int, default=96)
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--no-ray", action="store_true")
     args = parser.parse_args()
