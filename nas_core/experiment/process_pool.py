@@ -190,19 +190,25 @@ class ProcessPoolExecutor(Executor):
 
     @staticmethod
     def _call(worker: _Worker, fn: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[str, Any] | None:
-        if not worker.wait_ready():
-            return None
+        """The worker's reply, or None when it died (or its pipe was closed by a shutdown)."""
         try:
-            worker.conn.send((fn, args, kwargs))
-        except (OSError, ValueError):
-            return None
-        except Exception as err:  # noqa: BLE001 - the call does not pickle: its own error
-            return "error", err
-        wait_ready([worker.conn, worker.proc.sentinel])
-        try:
+            if not worker.wait_ready():
+                return None
+            try:
+                worker.conn.send((fn, args, kwargs))
+            except (OSError, ValueError):
+                return None
+            except Exception as err:  # noqa: BLE001 - the call does not pickle: its own error
+                return "error", err
+            wait_ready([worker.conn, worker.proc.sentinel])
             if worker.conn.poll():
-                return worker.conn.recv()
-        except (EOFError, OSError):
+                try:
+                    return worker.conn.recv()
+                except (EOFError, OSError):
+                    raise
+                except Exception as err:  # noqa: BLE001 - a reply this process cannot unpickle
+                    return "error", err
+        except (EOFError, OSError, ValueError):
             pass
         return None
 

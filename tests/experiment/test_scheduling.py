@@ -1,6 +1,7 @@
 """Asynchronous and synchronous scheduling, time limits, and trials that fail in every way (process pool)."""
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -167,3 +168,15 @@ def test_schedule_and_time_limits_are_checked(tmp_path):
         _exp(tmp_path, kit.CheapTrainer(), kit.ToyRandom(), None, max_trials=2, trial_timeout=5)
     with pytest.raises(ConfigError, match="trial_timeout must be a number >= 0.001"):
         _exp(tmp_path, kit.CheapTrainer(), kit.ToyRandom(), None, max_trials=2, trial_timeout=-1)
+
+
+def test_a_worker_survives_any_error_of_a_call(pool):
+    from nas_core.experiment.worker import RemoteError
+
+    executor = pool(1)
+    first = executor.submit(sched_kit.pid).result(60)
+    assert isinstance(executor.submit(sched_kit.exit_5).exception(60), SystemExit)
+    err = executor.submit(sched_kit.a_lock).exception(60)
+    assert isinstance(err, RemoteError) and "could not send back the ok value" in str(err)
+    assert executor.submit(sched_kit.pid).result(60) == first and executor.deaths == 0  # the same worker
+    assert first != os.getpid()
