@@ -27,6 +27,7 @@ from typing import Any, Callable
 
 from nas_core.errors import ConfigError
 from nas_core.interfaces import FAILED, TIMEOUT, Strategy
+from nas_core.experiment.query import best_trial
 from nas_core.experiment.recording import result_of
 from nas_core.experiment.store import RUNNING, ResumePoint, TrialRecord, TrialStore
 from nas_core.experiment.trial import TrialOutcome, run_trial
@@ -155,7 +156,7 @@ class TrialLoop:
         self.strategy.load_state_dict(point.state)
         self.strategy.restore_history(self.store.told_history())
         self.asked = self.store.count_asked()
-        self.outputs.best = self.store.best_finished()
+        self.outputs.best = best_trial(self.store)  # one indexed query
         untold = self.store.untold_trials()
         log.info("resuming %s at trial %d (%d told, %d to run again)", self.exp.workdir, self.next_id, self.told,
                  sum(r.status == RUNNING for r in untold))

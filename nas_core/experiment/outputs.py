@@ -16,7 +16,8 @@ import torch
 from nas_core.interfaces import FAILED, REJECTED, SUCCEEDED
 from nas_core.space import export_architecture
 from nas_core.experiment.spec import Objective
-from nas_core.experiment.store import TrialRecord, TrialStore, best_trial
+from nas_core.experiment.query import best_trial
+from nas_core.experiment.store import TrialRecord, TrialStore
 
 __all__ = ["Outputs", "BEST_ARCH", "BEST_WEIGHTS", "PARETO_PNG", "SUMMARY", "OUTPUT_FILES"]
 

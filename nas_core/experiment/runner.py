@@ -24,7 +24,8 @@ from nas_core.experiment import settings
 from nas_core.experiment.outputs import BEST_ARCH, BEST_WEIGHTS, PARETO_PNG, SUMMARY, Outputs
 from nas_core.experiment.recording import TrialRecorder
 from nas_core.experiment.spec import Bound, parse_constraints, parse_objectives, Objective
-from nas_core.experiment.store import TrialRecord, TrialStore, best_trial
+from nas_core.experiment.query import best_trial
+from nas_core.experiment.store import TrialRecord, TrialStore
 from nas_core.experiment.trial import SpaceSpec, build_space, pack, prime, run_trial
 
 __all__ = ["Experiment", "best_trial", "BEST_ARCH", "BEST_WEIGHTS", "PARETO_PNG", "SUMMARY"]

@@ -5,7 +5,9 @@ it finishes; the strategy's state is ONE row (``search_state``), replaced in the
 transaction as the trial row it belongs to, so a kill at any moment leaves a consistent
 resume point and the store grows linearly with the trials. Several processes or threads
 may write to one store at once: each write is a short ``BEGIN IMMEDIATE`` transaction and
-every thread gets its own connection.
+every thread gets its own connection. ``TrialStore(path, read_only=True)`` opens the file
+read-only, for reading commands (``nas results``, the dashboard, :mod:`.query`). Opening
+checks the file (see :mod:`.store_file`): every failure is one :class:`StoreError` line.
 """
 from __future__ import annotations
 
@@ -19,9 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
-from nas_core.errors import ConfigError
+from nas_core.errors import ConfigError, StoreError
+from nas_core.experiment import store_file
 
-__all__ = ["TrialStore", "TrialRecord", "SCHEMA_VERSION", "RUNNING", "ResumePoint", "best_trial"]
+__all__ = ["TrialStore", "TrialRecord", "SCHEMA_VERSION", "TRIAL_COLUMNS", "record_from_row", "RUNNING", "ResumePoint"]
 
 SCHEMA_VERSION = 1
 
@@ -49,6 +52,8 @@ CREATE TABLE IF NOT EXISTS trials (
     partial INTEGER NOT NULL DEFAULT 0  -- 1 when the score is an intermediate value (a pruned trial)
 );
 CREATE INDEX IF NOT EXISTS trials_status ON trials(status);
+CREATE INDEX IF NOT EXISTS trials_best ON trials(score DESC, id)  -- the best trial, best-so-far
+    WHERE status = 'succeeded' AND feasible = 1 AND score IS NOT NULL;
 """
 # -- the search's write side: resume point (one row) and told order ------------------------
 _SEARCH_SCHEMA = """
@@ -131,29 +136,40 @@ class TrialStore:
 
     FILENAME = "trials.db"
 
-    def __init__(self, path: str | os.PathLike, timeout: float = 60.0) -> None:
+    def __init__(self, path: str | os.PathLike, timeout: float = 60.0, *, read_only: bool = False) -> None:
         path = Path(path)
         if path.is_dir() or path.suffix != ".db":
             path = path / self.FILENAME
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.timeout = timeout
+        self.read_only = read_only
         self._local = threading.local()
-        self._con().executescript(_SCHEMA)  # idempotent; executescript manages its own transaction
-        self._add_search_schema()
-        with self._write() as con:
-            con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        if not read_only:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise StoreError(f"cannot create the experiment folder {path.parent} ({err.strerror or err}); "
+                                 "give a writable --workdir, or fix the permissions.") from err
+        con = self._con()
+        store_file.check_store(con, path, SCHEMA_VERSION, read_only=read_only)
+        if not read_only:
+            con.execute("PRAGMA journal_mode=WAL")  # persistent: set once, every later connection uses it
+            con.executescript(_SCHEMA)  # idempotent; executescript manages its own transaction
+            self._add_search_schema()
+            with self._write() as con:
+                con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     # -- connections ------------------------------------------------------------------------
     def _con(self) -> sqlite3.Connection:
         con = getattr(self._local, "con", None)
         if con is None or getattr(self._local, "pid", None) != os.getpid():
-            con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=NORMAL")
-            con.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
+            con = store_file.connect(self.path, read_only=self.read_only, timeout=self.timeout)
             self._local.con, self._local.pid = con, os.getpid()
         return con
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection (for read queries, see :mod:`nas_core.experiment.query`)."""
+        return self._con()
 
     class _Tx:
         def __init__(self, con: sqlite3.Connection) -> None:
@@ -164,7 +180,18 @@ class TrialStore:
             return self.con
 
         def __exit__(self, exc_type: Any, *exc: Any) -> None:
-            self.con.execute("ROLLBACK" if exc_type else "COMMIT")
+            if exc_type is not None:
+                self._rollback()
+                return
+            try:
+                self.con.execute("COMMIT")
+            except BaseException:  # a failed COMMIT (disk full) leaves the transaction open: end it
+                self._rollback()
+                raise
+
+        def _rollback(self) -> None:
+            if self.con.in_transaction:
+                self.con.execute("ROLLBACK")
 
     def _write(self) -> "TrialStore._Tx":
         return TrialStore._Tx(self._con())
@@ -182,7 +209,7 @@ class TrialStore:
 
     def get_meta(self, key: str, default: Any = None) -> Any:
         row = self._con().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return json.loads(row[0]) if row else default
+        return store_file.loads(row[0], self.path, f"meta value {key!r}") if row else default
 
     # -- trials -----------------------------------------------------------------------------
     def add_trial(self, rec: TrialRecord) -> bool:
@@ -200,12 +227,12 @@ class TrialStore:
 
     def trial(self, trial_id: int) -> TrialRecord | None:
         row = self._con().execute(f"SELECT {_COLS} FROM trials WHERE id = ?", (trial_id,)).fetchone()
-        return _record(row) if row else None
+        return record_from_row(row, self.path) if row else None
 
     def trials(self, status: str | None = None) -> list[TrialRecord]:
         """Every stored trial in trial order (optionally only one status)."""
         q = f"SELECT {_COLS} FROM trials" + (" WHERE status = ?" if status else "") + " ORDER BY id"
-        return [_record(r) for r in self._con().execute(q, (status,) if status else ())]
+        return [record_from_row(r, self.path) for r in self._con().execute(q, (status,) if status else ()).fetchall()]
 
     def count(self, *statuses: str) -> int:
         if not statuses:
@@ -252,7 +279,7 @@ class TrialStore:
         """Where the search stopped (None for a fresh store)."""
         row = self._con().execute(
             "SELECT next_id, told, batch, elapsed, state FROM search_state WHERE id = 1").fetchone()
-        return ResumePoint(row[0], row[1], row[2], row[3], json.loads(row[4])) if row else None
+        return ResumePoint(row[0], row[1], row[2], row[3], store_file.loads(row[4], self.path, 'the strategy state')) if row else None
 
     def told_history(self) -> list[tuple[dict[str, Any], Any]]:
         """Every ``(sample, TrialResult)`` the strategy was told, in the order it was told (read once, on resume)."""
@@ -263,22 +290,16 @@ class TrialStore:
             "ORDER BY told")
         out = []
         for sample, score, metrics, costs, status, error, partial in rows:
-            values = {k: _num(v) for k, v in json.loads(metrics).items()}
-            values.update({k: _num(v) for k, v in json.loads(costs).items()})
-            out.append((json.loads(sample), TrialResult(score, values, status, error, partial=bool(partial))))
+            values = {k: _num(v) for k, v in store_file.loads(metrics, self.path, "a trial's metrics").items()}
+            values.update({k: _num(v) for k, v in store_file.loads(costs, self.path, "a trial's costs").items()})
+            out.append((store_file.loads(sample, self.path, "a trial's sample"),
+                        TrialResult(score, values, status, error, partial=bool(partial))))
         return out
 
     def untold_trials(self) -> list[TrialRecord]:
         """Trials asked but not told yet, in trial order: ``running`` ones, and finished ones of an unfinished batch."""
         rows = self._con().execute(f"SELECT {_COLS} FROM trials WHERE told IS NULL AND status != 'rejected' ORDER BY id")
-        return [_record(row) for row in rows]
-
-    def best_finished(self) -> TrialRecord | None:
-        """:func:`best_trial` of the store by one indexed query (on resume)."""
-        row = self._con().execute(
-            f"SELECT {_COLS} FROM trials WHERE status = 'succeeded' AND feasible = 1 AND score IS NOT NULL "
-            "ORDER BY score DESC, id ASC LIMIT 1").fetchone()
-        return _record(row) if row else None
+        return [record_from_row(row, self.path) for row in rows]
 
     def count_told(self, batch: int) -> int:
         """Trials of synchronous ``batch`` already told (rejections excepted)."""
@@ -299,17 +320,20 @@ class TrialStore:
         return f"TrialStore({str(self.path)!r}, trials={self.count()})"
 
 
-_COLS = ("id, batch, sample, status, score, metrics, costs, feasible, error, duration, worker, attempts, finished, "
-         "told, partial")
+#: the columns, in order, that :func:`record_from_row` reads
+TRIAL_COLUMNS = _COLS = ("id, batch, sample, status, score, metrics, costs, feasible, error, duration, worker, "
+                         "attempts, finished, told, partial")
 
 
-def _record(row: tuple) -> TrialRecord:
+def record_from_row(row: tuple, path: Path) -> TrialRecord:
+    """A :class:`TrialRecord` from a row of ``SELECT {TRIAL_COLUMNS}`` (invalid JSON: a StoreError naming the trial)."""
+    what = f"trial {row[0]}'s"
     return TrialRecord(
-        id=row[0], batch=row[1], sample=json.loads(row[2]), status=row[3], score=row[4],
-        metrics={k: _num(v) for k, v in json.loads(row[5]).items()},
-        costs={k: _num(v) for k, v in json.loads(row[6]).items()},
+        id=row[0], batch=row[1], sample=store_file.loads(row[2], path, f"{what} sample"), status=row[3], score=row[4],
+        metrics={k: _num(v) for k, v in store_file.loads(row[5], path, f"{what} metrics").items()},
+        costs={k: _num(v) for k, v in store_file.loads(row[6], path, f"{what} costs").items()},
         feasible=bool(row[7]), error=row[8], duration=row[9], worker=row[10], attempts=row[11], finished=row[12],
-        told=row[13], partial=bool(row[14]),
+        told=row[13] if len(row) > 13 else None, partial=bool(row[14]) if len(row) > 14 else False,
     )
 
 
@@ -338,11 +362,3 @@ class ResumePoint:
     batch: int
     elapsed: float
     state: dict[str, Any]
-
-
-def best_trial(trials: Sequence[TrialRecord]) -> TrialRecord | None:
-    """The succeeded, feasible trial with the highest score (the earliest one on a tie)."""
-    from nas_core.interfaces import SUCCEEDED
-
-    ok = [t for t in trials if t.status == SUCCEEDED and t.feasible and t.score is not None]
-    return max(ok, key=lambda t: (t.score, -t.id)) if ok else None

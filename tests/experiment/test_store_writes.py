@@ -5,6 +5,7 @@ import os
 import sqlite3
 
 from nas_core.experiment import Experiment, TrialRecord, TrialStore
+from nas_core.experiment.query import best_trial
 from nas_core.experiment.store import ResumePoint
 
 import nas_exp_testkit as kit
@@ -32,7 +33,7 @@ def test_ask_and_tell_each_write_the_trial_and_replace_the_one_state(tmp_path):
     assert history[1][1].metrics == {"acc": 0.7, "flops": 9.0}
     assert store.untold_trials() == [] and store.count_asked() == 2
     assert store.trial(3).partial and store.trial(3).told == 2
-    assert store.best_finished().id == 2  # the pruned one's score is partial: not a best trial
+    assert best_trial(store).id == 2  # the pruned one's score is partial: not a best trial
     con = sqlite3.connect(store.path)
     assert con.execute("SELECT COUNT(*) FROM search_state").fetchone()[0] == 1
     assert {r[0] for r in con.execute("SELECT name FROM sqlite_master")} >= {"trials", "search_state", "meta"}
