@@ -23,7 +23,7 @@ import torch
 
 from nas_core.errors import InvalidSampleError, ProfilerError
 from nas_core.space.search_space import SearchSpace
-from nas_core.shapes.sym import Sym, evaluate_sym, labels_of
+from nas_core.shapes.sym import evaluate_sym, labels_of
 
 __all__ = ["Term", "CostModel"]
 
