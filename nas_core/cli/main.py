@@ -6,6 +6,7 @@ import click
 from nas_core.cli.plugins_cmd import plugins_command
 from nas_core.cli.results_cmd import results_command
 from nas_core.cli.search_cmd import search_command
+from nas_core.cli.space_cmd import space_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,6 +18,7 @@ def cli() -> None:
 cli.add_command(plugins_command)
 cli.add_command(search_command)
 cli.add_command(results_command)
+cli.add_command(space_command)
 
 
 def _load_plugin_commands() -> None:

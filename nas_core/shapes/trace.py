@@ -10,6 +10,7 @@ the condition under which it runs in the frozen model, and its symbolic costs.
 from __future__ import annotations
 
 import contextlib
+import logging
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping
@@ -30,6 +31,8 @@ from nas_core.space.search_space import SearchSpace
 from nas_core.shapes.formulas import FormulaTable, formula_table, target_name
 from nas_core.shapes.sym import Cond, Sym, all_of, any_of, case, evaluate_sym, labels_of, sym, sym_apply
 
+
+log = logging.getLogger("nas_core.shapes")  # debug records for troubleshooting (seeds' advice)
 __all__ = ["SymTensor", "OpRecord", "ModuleCall", "Check", "ShapeTrace", "trace", "hp", "require", "TracedInt"]
 
 
@@ -763,6 +766,9 @@ def trace(model: nn.Module, dummy_input: Any, table: FormulaTable | None = None,
     """
     space = search_space(model)
     table = table or formula_table()
+    log.debug("shape inference of %s: %d choices, dummy input %s, device %s", type(model).__name__, len(space),
+              _real_shapes(dummy_input) if isinstance(dummy_input, (torch.Tensor, tuple, list)) else type(dummy_input).__name__,
+              device or "real")
     tracer = _Tracer(model, table)
     saved_forward, handles = _install(model, tracer)
     own_hooks = {hid: fn for hid, fn in model._forward_pre_hooks.items() if getattr(fn, "_nas_hook", False)}
@@ -802,6 +808,8 @@ def trace(model: nn.Module, dummy_input: Any, table: FormulaTable | None = None,
         model.train(was_training)
         model._forward_pre_hooks.update(own_hooks)
     out_sym = tracer.symify(out)
+    log.debug("shape inference of %s: %d ops, %d shape checks recorded", type(model).__name__, len(tracer.ops),
+              len(tracer.checks))
     return ShapeTrace(space, tracer.ops, tracer.checks, out_sym, tracer.calls)
 
 
@@ -836,7 +844,10 @@ def _tracing_forward(m: nn.Module, tracer: "_Tracer") -> Callable[..., Any] | No
         )
     formula, is_leaf = tracer.table.for_module(m)
     if formula is None:
+        log.debug("%s (%s): no formula, runs its own forward", tracer.names.get(id(m)), type(m).__name__)
         return None
+    log.debug("%s (%s): shape formula %s%s", tracer.names.get(id(m)), type(m).__name__,
+              getattr(formula, "__qualname__", type(formula).__name__), " (leaf)" if is_leaf else "")
     return lambda *a, **k: tracer.formula_forward(m, formula, is_leaf, *a, **k)
 
 
