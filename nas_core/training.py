@@ -71,7 +71,11 @@ def resolve_devices(device: Any) -> tuple[torch.device, list[int]]:
     if isinstance(device, (list, tuple)):
         ids: list[int] = []
         for d in device:
-            d = torch.device(d) if isinstance(d, str) else d
+            if isinstance(d, str):
+                try:
+                    d = torch.device(d)
+                except RuntimeError:
+                    raise ConfigError(f"device list {device!r}: give GPU indices such as [0, 1], got {d!r}.") from None
             if isinstance(d, torch.device):
                 if d.type != "cuda":
                     raise ConfigError(f"device list {device!r}: DataParallel runs on GPUs; {d} is not one.")

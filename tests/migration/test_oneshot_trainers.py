@@ -17,6 +17,7 @@ from nas_strategy_proxyless import ProxylessTrainer
 from .seed_models import MobileNet, Net, accuracy, learnable_data
 
 
+@pytest.mark.slow
 def test_seed003_proxyless_trainer_with_every_listed_argument(tmp_path, caplog):
     model = MobileNet()
     dataset_train = learnable_data(96, (3, 8, 8))
@@ -86,7 +87,7 @@ def test_seed004_enas_trainer_call(tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="nas_core"):
         trainer = EnasTrainer(model, loss=criterion, metrics=metrics_fn, reward_function=top1_accuracy,
                               optimizer=optimizer, num_epochs=3, dataset_train=dataset_train,
-                              dataset_valid=dataset_valid, batch_size=16, log_frequency=2, mutator_steps=5)
+                              dataset_valid=dataset_valid, batch_size=16, workers=0, log_frequency=2, mutator_steps=5)
         trainer.train()
     trainer.export(file=tmp_path / "model_dir" / "final_architecture.json")
     arch = json.loads((tmp_path / "model_dir" / "final_architecture.json").read_text())
