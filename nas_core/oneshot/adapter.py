@@ -105,7 +105,9 @@ class TrainerAdapter(Trainer):
 
     def _loader(self, data: Dataset, shuffle: bool) -> DataLoader:
         gen = torch.Generator().manual_seed(self.seed) if shuffle else None
-        return DataLoader(data, batch_size=self.batch_size, shuffle=shuffle, generator=gen, num_workers=self.workers)
+        # persistent workers: a one-shot search cycles through a loader many times (a new pass, no new processes)
+        extra = {"num_workers": self.workers, "persistent_workers": True} if self.workers else {}
+        return DataLoader(data, batch_size=self.batch_size, shuffle=shuffle, generator=gen, **extra)
 
     def train_loader(self) -> DataLoader:
         return self._loader(self.train_data, True)
