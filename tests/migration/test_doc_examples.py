@@ -204,15 +204,16 @@ def test_trial_script_under_nas_search_with_the_script_trainer(tmp_path, monkeyp
     write_trial(tmp_path)
     monkeypatch.chdir(tmp_path)
     config = example("trial-config").replace("[experiment]\n", '[experiment]\nworkdir = "run"\nseed = 1\n')
+    config = config.replace("max_trials = 3", "max_trials = 2")  # two subprocess trials are enough here
     (tmp_path / "config.toml").write_text(config)
     res = CliRunner().invoke(cli, ["search", "config.toml", "--no-progress"])
     assert res.exit_code == 0, res.output
     res = CliRunner().invoke(cli, ["results", "run", "--json"])
     data = json.loads(res.output)
     trials = [t for t in data["trials"] if t["status"] == "succeeded"]
-    assert len(trials) == 3
+    assert len(trials) == 2
     assert all(0.0 <= t["metrics"]["accuracy"] <= 1.0 for t in trials)
-    assert len({json.dumps(t["sample"], sort_keys=True) for t in trials}) == 3  # three architectures ran
+    assert len({json.dumps(t["sample"], sort_keys=True) for t in trials}) == 2  # two architectures ran
 
 
 def test_space_export_cli(tmp_path, monkeypatch):
