@@ -121,14 +121,20 @@ def report_final_result(metric: Any) -> None:
     _report("final", metric)
 
 
-def read_reports(path: str | os.PathLike) -> tuple[list[Any], Any]:
-    """``(intermediate results, final result or None)`` from a report file (the last final report counts)."""
+def read_reports(path: str | os.PathLike, complete_only: bool = False) -> tuple[list[Any], Any]:
+    """``(intermediate results, final result or None)`` from a report file (the last final report counts).
+
+    ``complete_only``: ignore a last line not yet ended (the script may be writing it).
+    """
     intermediate: list[Any] = []
     final = None
     p = Path(path)
     if not p.exists():
         return intermediate, final
-    for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
+    text = p.read_text(encoding="utf-8")
+    if complete_only:
+        text = text[:text.rfind("\n") + 1]
+    for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:

@@ -1,5 +1,7 @@
 """The ``script`` trainer: one subprocess per trial, reports collected, failures with their stderr tail."""
+import os
 import sys
+import types
 
 import pytest
 
@@ -21,6 +23,13 @@ if mode == "crash" and arch["conv1"] == 1:
     sys.exit(3)
 if mode == "silent":
     sys.exit(0)
+if mode == "epochs":
+    import time
+    open("pid.txt", "w").write(str(os.getpid()))
+    for epoch in range(40):
+        with open(report, "a") as fh:
+            fh.write(json.dumps({"type": "intermediate", "value": {"default": epoch / 40, "loss": 1.0}}) + "\n")
+        time.sleep(0.05)
 with open(report, "a") as fh:
     fh.write(json.dumps({"type": "intermediate", "value": 0.25}) + "\n")
     value = {"default": 0.5 + 0.25 * arch["conv1"], "skip": len(arch["skipcon"])} if mode == "dict" else 0.5
@@ -83,3 +92,32 @@ def test_registered_as_script():
     assert nas_core.registry.get("trainer", "script").factory is ScriptTrainer
     trainer = nas_core.create("trainer", "script", command="python train.py --epochs 3")
     assert trainer.command == ["python", "train.py", "--epochs", "3"] and trainer._argv()[0] == sys.executable
+
+
+def test_intermediate_reports_are_forwarded_live_and_a_stop_kills_the_script(script, monkeypatch):
+    """With the experiment's reporting API (nas_core.pruning.report) present, each report is forwarded as it comes."""
+    calls = []
+
+    class Stop(Exception):
+        pass
+
+    def report(step, value):
+        calls.append((step, value))
+        if step >= 2:
+            raise Stop("the pruner stops this trial")
+
+    fake = types.ModuleType("nas_core.pruning")
+    fake.report = report
+    monkeypatch.setitem(sys.modules, "nas_core.pruning", fake)
+    trainer = ScriptTrainer(["python", str(script), "dict"])
+    trainer.run({"conv1": 0, "skipcon": []})
+    assert calls == [(0, 0.25)]
+    calls.clear()
+    with pytest.raises(Stop):
+        ScriptTrainer(["python", str(script), "epochs"], cwd=script.parent).run({"conv1": 0, "skipcon": []})
+    assert calls[:3] == [(0, {"accuracy": 0.0, "loss": 1.0}), (1, {"accuracy": 0.025, "loss": 1.0}),
+                         (2, {"accuracy": 0.05, "loss": 1.0})]
+    assert len(calls) == 3
+    pid = int((script.parent / "pid.txt").read_text())
+    with pytest.raises(ProcessLookupError):  # the script was killed (and reaped), not left running
+        os.kill(pid, 0)

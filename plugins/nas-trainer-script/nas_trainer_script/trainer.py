@@ -16,8 +16,9 @@ import shlex
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from torch import nn
 
@@ -35,6 +36,15 @@ _PYTHONS = ("python", "python3", f"python{sys.version_info.major}.{sys.version_i
 
 class ScriptTrialError(NasError, RuntimeError):
     """The trial script failed, ran too long, or reported no final result."""
+
+
+def _intermediate_api() -> Callable[[int, Any], None] | None:
+    """The experiment's intermediate-reporting function (``nas_core.pruning.report``), when installed."""
+    try:
+        from nas_core.pruning import report  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return report
 
 
 def _tail(text: str | bytes | None, limit: int) -> str:
@@ -56,7 +66,10 @@ class ScriptTrainer(Trainer):
 
     The final report becomes the metrics: a number is the ``objective`` (default
     ``"accuracy"``); a dict maps ``"default"`` (NNI's key) to the objective and keeps its
-    other numbers. The intermediate reports of the last trial are in :attr:`last_intermediate`.
+    other numbers. The intermediate reports of the last trial are in :attr:`last_intermediate`;
+    when the experiment's intermediate-reporting API (``nas_core.pruning.report``) is
+    installed, each is forwarded to it while the script runs (step = its position), and a
+    pruner's stop kills the script and propagates.
     """
 
     def __init__(self, command: str | Sequence[str], *, objective: str = "accuracy", cwd: str | os.PathLike | None = None,
@@ -79,6 +92,7 @@ class ScriptTrainer(Trainer):
         self.env = dict(env or {})
         self.timeout = timeout
         self.tail_chars = tail_chars
+        self.poll_seconds = 0.1
         self.last_intermediate: list[Any] = []
 
     def _argv(self) -> list[str]:
@@ -94,27 +108,60 @@ class ScriptTrainer(Trainer):
             env = {**os.environ, **self.env, ARCHITECTURE_ENV: str(arch), REPORT_ENV: str(reports),
                    TRIAL_ID_ENV: sample_key(sample)[:12]}
             log.debug("trial script %s for %s", argv, dict(sample))
-            try:
-                proc = subprocess.run(argv, cwd=self.cwd, env=env, capture_output=True, text=True,
-                                      timeout=self.timeout, check=False)
-            except FileNotFoundError:
-                raise ScriptTrialError(f"trial command {argv[0]!r} was not found (cwd {self.cwd}); check the command "
-                                       "and that it is installed.") from None
-            except subprocess.TimeoutExpired as err:
-                raise ScriptTrialError(f"trial script {' '.join(argv)} ran over its timeout of {self.timeout} s and "
-                                       f"was stopped; stderr tail:\n{_tail(err.stderr, self.tail_chars)}") from None
+            with open(Path(tmp) / "stdout.txt", "w+") as out, open(Path(tmp) / "stderr.txt", "w+") as err:
+                try:
+                    proc = subprocess.Popen(argv, cwd=self.cwd, env=env, stdout=out, stderr=err, text=True)
+                except FileNotFoundError:
+                    raise ScriptTrialError(f"trial command {argv[0]!r} was not found (cwd {self.cwd}); check the "
+                                           "command and that it is installed.") from None
+                returncode = self._follow(proc, reports, argv, err)
+                err.seek(0)
+                stderr = err.read()
             intermediate, final = read_reports(reports)
         self.last_intermediate = intermediate
-        if proc.returncode != 0:
-            raise ScriptTrialError(f"trial script {' '.join(argv)} exited with code {proc.returncode}; stderr tail:\n"
-                                   f"{_tail(proc.stderr, self.tail_chars)}")
+        if returncode != 0:
+            raise ScriptTrialError(f"trial script {' '.join(argv)} exited with code {returncode}; stderr tail:\n"
+                                   f"{_tail(stderr, self.tail_chars)}")
         if final is None:
             raise ScriptTrialError(
                 f"trial script {' '.join(argv)} finished but reported no final result: call "
                 "nas_core.trial.report_final_result(value) at its end. stderr tail:\n"
-                f"{_tail(proc.stderr, self.tail_chars)}"
+                f"{_tail(stderr, self.tail_chars)}"
             )
         return self.metrics_of(final)
+
+    def _follow(self, proc: subprocess.Popen, reports: Path, argv: list[str], err: Any) -> int:
+        """Wait for ``proc``, forwarding its intermediate reports as they come; stop it on timeout or pruning."""
+        forward = _intermediate_api()
+        start, sent = time.monotonic(), 0
+        try:
+            while True:
+                done = proc.poll() is not None
+                if forward is not None:
+                    intermediate, _ = read_reports(reports, complete_only=not done)
+                    for value in intermediate[sent:]:
+                        forward(sent, self.intermediate_of(value))  # may raise the pruner's stop
+                        sent += 1
+                if done:
+                    return int(proc.returncode)
+                if self.timeout is not None and time.monotonic() - start > self.timeout:
+                    proc.kill()
+                    proc.wait()
+                    err.seek(0)
+                    raise ScriptTrialError(f"trial script {' '.join(argv)} ran over its timeout of {self.timeout} s "
+                                           f"and was stopped; stderr tail:\n{_tail(err.read(), self.tail_chars)}")
+                time.sleep(self.poll_seconds)
+        except BaseException:
+            if proc.poll() is None:  # pruned, interrupted: the script must not run on
+                proc.kill()
+                proc.wait()
+            raise
+
+    def intermediate_of(self, value: Any) -> Any:
+        """An intermediate report as the experiment's reporting API takes it (NNI's ``"default"`` is the objective)."""
+        if isinstance(value, Mapping) and "default" in value:
+            value = {(self.objective if k == "default" else k): v for k, v in value.items()}
+        return value
 
     def metrics_of(self, final: Any) -> dict[str, float]:
         """The metrics dict of a final report."""
