@@ -79,3 +79,21 @@ def test_second_order_gradient_matches_finite_differences_and_differs_from_first
     diff = max(float((a - b).abs().max()) for a, b in zip(first, grads))
     scale = max(float(a.abs().max()) for a in grads)
     assert diff > 0.05 * scale  # a different gradient, not a rounding of the same one
+
+
+def test_unrolled_with_gumbel_and_a_penalty_runs_and_follows_the_penalty():
+    """No task signal: the second-order step is the penalty's gradient alone (Gumbel noise kept fixed per step)."""
+    from nas_core import Profiler
+    from nas_core.oneshot import ExpectationProfilerPenalty
+    from nas_core.oneshot.testing import DigitsOneShotSpace, ZeroLossTrainer
+    from nas_strategy_darts import DARTS
+
+    class Latency(Profiler):
+        def profile(self, sample):
+            return {"conv3x3": 3.0, "convk": 5.0, "conv1x1": 1.0, "blur": 2.0}[sample["op1"]]
+
+    space = DigitsOneShotSpace()
+    penalty = ExpectationProfilerPenalty(Latency(), 1.0, nonlinear="linear", space=space)
+    strategy = DARTS(epochs=1, arch_lr=0.2, penalty=penalty, gumbel=True, unrolled=True, seed=0)
+    strategy.fit(space, ZeroLossTrainer(n=32, batch_size=8))
+    assert strategy.export()["op1"] == "conv1x1" and strategy.history[0]["arch_loss"] > 0
