@@ -14,6 +14,7 @@ The pieces: :mod:`~nas_core.shapes.records` (what is recorded),
 """
 from __future__ import annotations
 
+import logging
 import warnings
 from typing import Any, Callable
 
@@ -33,7 +34,9 @@ from nas_core.shapes.formulas import FormulaTable, formula_table
 from nas_core.shapes.records import (
     Check, ModuleCall, OpRecord, ShapeTrace, SymTensor, TracedInt, validity_error,
 )
-from nas_core.shapes.recorder import Recorder, hp, require, tensors
+from nas_core.shapes.recorder import Recorder, hp, real_shapes, require, tensors
+
+log = logging.getLogger("nas_core.shapes")  # debug records for troubleshooting (seeds' advice)
 
 __all__ = ["SymTensor", "OpRecord", "ModuleCall", "Check", "ShapeTrace", "trace", "hp", "require", "TracedInt",
            "validity_error"]
@@ -60,6 +63,9 @@ def trace(model: nn.Module, dummy_input: Any, table: FormulaTable | None = None,
     """
     space = search_space(model)
     table = table or formula_table()
+    log.debug("shape inference of %s: %d choices, dummy input %s, device %s", type(model).__name__, len(space),
+              real_shapes(dummy_input) if isinstance(dummy_input, (torch.Tensor, tuple, list)) else type(dummy_input).__name__,
+              device or "real")
     tracer = Recorder(model, table)
     saved_forward, handles = _install(model, tracer)
     own_hooks = {hid: fn for hid, fn in model._forward_pre_hooks.items() if getattr(fn, "_nas_hook", False)}
@@ -99,6 +105,8 @@ def trace(model: nn.Module, dummy_input: Any, table: FormulaTable | None = None,
         model.train(was_training)
         model._forward_pre_hooks.update(own_hooks)
     out_sym = tracer.symify(out)
+    log.debug("shape inference of %s: %d ops, %d shape checks recorded", type(model).__name__, len(tracer.ops),
+              len(tracer.checks))
     return ShapeTrace(space, tracer.ops, tracer.checks, out_sym, tracer.calls)
 
 
@@ -133,7 +141,10 @@ def _tracing_forward(m: nn.Module, tracer: Recorder) -> Callable[..., Any] | Non
         )
     formula, is_leaf = tracer.table.for_module(m)
     if formula is None:
+        log.debug("%s (%s): no formula, runs its own forward", tracer.names.get(id(m)), type(m).__name__)
         return None
+    log.debug("%s (%s): shape formula %s%s", tracer.names.get(id(m)), type(m).__name__,
+              getattr(formula, "__qualname__", type(formula).__name__), " (leaf)" if is_leaf else "")
     return lambda *a, **k: tracer.formula_forward(m, formula, is_leaf, *a, **k)
 
 
