@@ -5,9 +5,10 @@ these profilers, proposed by this strategy with these options, scored by these
 objectives under these constraints". Every option that changes that meaning is in the
 fingerprint: the space (its class, constructor arguments, labels and their values, the
 dummy input shape), the seed, the trainer, strategy and each profiler (class and options),
-objectives, constraints and ``metric_if_rejected``. What may change on resume is left out:
-the budget (``max_trials``, ``max_duration``), the executor and its worker count,
-``batch_size``, ``trial_threads``, ``retries``, ``keep_weights``, the progress bar.
+objectives, constraints, ``metric_if_rejected`` and the schedule. What may change on resume
+is left out: the budget (``max_trials``, ``max_duration``), the executor and its worker
+count, ``batch_size``, ``trial_timeout``, ``trial_threads``, ``retries``, ``keep_weights``,
+the progress bar.
 
 A component's options are the ones its config table gave (recorded by
 :func:`record_options` when the config builds it) together with its public attributes
@@ -16,16 +17,12 @@ A component may define ``fingerprint() -> dict`` to state its options itself.
 """
 from __future__ import annotations
 
-import logging
 import weakref
 from typing import Any, Mapping
 
 from nas_core.errors import ConfigError
 
-__all__ = ["FORMAT", "experiment_fingerprint", "component_fingerprint", "record_options", "check_resume",
-           "resume_batch_size"]
-
-log = logging.getLogger("nas_core.experiment")
+__all__ = ["FORMAT", "experiment_fingerprint", "component_fingerprint", "record_options", "check_resume"]
 
 #: the fingerprint layout; stores written before it have no "format" key
 FORMAT = 2
@@ -124,6 +121,7 @@ def experiment_fingerprint(exp: Any) -> dict[str, Any]:
         "objectives": [[o.metric, o.direction] for o in exp.objectives],
         "constraints": [b.describe() for b in exp.bounds],
         "metric_if_rejected": exp.metric_if_rejected,
+        "schedule": getattr(exp, "schedule", None),
         "profilers": sorted(exp.profilers),
         "trainer": component_fingerprint(exp.trainer),
         "strategy": component_fingerprint(exp.strategy),
@@ -176,23 +174,3 @@ def check_resume(old: Mapping[str, Any] | None, new: Mapping[str, Any], workdir:
         "with --overwrite (overwrite=True from Python; deletes the stored trials), or use another --workdir."
     )
 
-
-def resume_batch_size(store: Any, batch_size: int) -> int:
-    """The batch size a resumed search runs with: ``batch_size``, or the stored one while a batch is unfinished.
-
-    The batch size may change on resume (it follows the worker count), but the trials of a
-    batch interrupted by a kill were proposed together, before any of them was told; asked
-    in smaller batches, the strategy would propose others. So while the store holds trials
-    of an unfinished batch, this run keeps the batch size they were proposed with (and says
-    so); the next run takes the new one.
-    """
-    old = store.get_meta("batch_size")
-    if old is None:  # stores of the first layout kept it in the fingerprint
-        old = (store.get_meta("fingerprint") or {}).get("batch_size")
-    last = store.last_batch()
-    next_id = last[1] if last is not None else 1
-    if isinstance(old, int) and old != batch_size and store.trial(next_id) is not None:
-        log.warning("resuming with batch_size %d, not %d: the interrupted batch's trials were proposed %d at a time; "
-                    "the new batch size applies from the next run", old, batch_size, old)
-        return old
-    return batch_size

@@ -9,17 +9,16 @@ concurrent readers.
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import socket
 import time
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 from nas_core.errors import ExperimentInUseError, StoreError
 
-__all__ = ["LOCK_FILENAME", "ExperimentLock", "hold_experiment_folder", "lock_holder"]
+__all__ = ["LOCK_FILENAME", "ExperimentLock", "lock_holder"]
 
 LOCK_FILENAME = "experiment.lock"
 
@@ -119,12 +118,3 @@ class ExperimentLock:
                 "stop it, or run this one in another folder (--workdir). Reading its results (`nas results`) "
                 "works meanwhile.")
 
-
-@contextlib.contextmanager
-def hold_experiment_folder(workdir: str | os.PathLike, wipe: tuple[str, ...] = ()) -> Iterator[ExperimentLock]:
-    """Lock ``workdir`` for a search; with the lock held, delete the files named in ``wipe`` (``--overwrite``)."""
-    with ExperimentLock(workdir) as lock:
-        for name in wipe:
-            with contextlib.suppress(FileNotFoundError):
-                (lock.workdir / name).unlink()
-        yield lock

@@ -26,7 +26,8 @@ def test_verbose_search_logs_every_trial(tmp_path, caplog):
     lines = [r.getMessage() for r in caplog.records if r.name == "nas_core.experiment.trials"]
     trials = TrialStore(tmp_path / "out").trials()
     assert len(lines) == len(trials) >= 4
-    for line, rec in zip(lines, trials):
+    logged = sorted(lines, key=lambda line: int(line.split()[1]))
+    for line, rec in zip(logged, trials):
         assert line.startswith(f"trial {rec.id} {rec.status}")
     assert any("accuracy=" in line and "params=" in line and "'width'" in line for line in lines)
 

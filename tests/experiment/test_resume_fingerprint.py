@@ -1,8 +1,6 @@
 """Resume refuses changed options (what a stored trial means) and accepts a new budget, executor or workers."""
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 from click.testing import CliRunner
 
@@ -97,19 +95,15 @@ def test_state_a_strategy_builds_while_searching_is_not_an_option(tmp_path):
     assert len(TrialStore(tmp_path).trials()) == 4
 
 
-def test_a_batch_interrupted_by_a_kill_is_finished_with_the_batch_size_it_was_proposed_with(tmp_path, caplog):
-    def exp(batch_size, max_trials=6):
-        return Experiment(kit.toy_space(), kit.CheapTrainer(), kit.HillClimb(), max_trials=max_trials,
-                          batch_size=batch_size, workdir=tmp_path, progress=False)
 
-    exp(3).run()
-    uninterrupted = [(t.id, t.sample, t.metrics) for t in TrialStore(tmp_path).trials()]
-    con = sqlite3.connect(tmp_path / "trials.db")  # as if killed before batch 2 was closed: trials 4-6 stored
-    con.execute("DELETE FROM batches WHERE batch = 2")
-    con.commit()
-    con.close()
-    exp(1).run()  # fewer workers now: smaller batches would make the order-sensitive strategy propose others
-    assert [(t.id, t.sample, t.metrics) for t in TrialStore(tmp_path).trials()] == uninterrupted
-    assert "resuming with batch_size 3, not 1" in caplog.text
-    exp(1, max_trials=8).run()  # nothing unfinished any more: the new batch size applies
-    assert len(TrialStore(tmp_path).trials()) == 8 and TrialStore(tmp_path).get_meta("batch_size") == 1
+def test_sync_batch_size_may_change_on_resume(tmp_path):
+    def exp(batch_size, max_trials):
+        return Experiment(kit.toy_space(), kit.CheapTrainer(), kit.HillClimb(), max_trials=max_trials,
+                          schedule="sync", batch_size=batch_size, workdir=tmp_path, progress=False)
+
+    exp(3, 3).run()
+    exp(1, 5).run()  # the batch size follows the workers: it is not what a trial means
+    assert len(TrialStore(tmp_path).trials()) == 5
+    with pytest.raises(ConfigError, match=r"schedule \(was 'sync', now 'async'\)"):
+        Experiment(kit.toy_space(), kit.CheapTrainer(), kit.HillClimb(), max_trials=6, workdir=tmp_path,
+                   progress=False).run()
