@@ -25,6 +25,7 @@ KNOWN_DISTRIBUTIONS: dict[tuple[str, str], str] = {
     ("strategy", "random"): "nas-strategy-random",
     ("strategy", "regularized-evolution"): "nas-strategy-evolution",
     ("trainer", "classification"): "nas-trainer-classification",
+    ("trainer", "script"): "nas-trainer-script",
 }
 
 PLURALS = {"strategy": "strategies", "kind": "kinds"}

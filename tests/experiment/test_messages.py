@@ -62,3 +62,12 @@ def test_catalogue_names_only_what_those_distributions_register():
     registered = {(c.kind, c.name): c.distribution for c in get_registry().components()}
     for key, dist in KNOWN_DISTRIBUTIONS.items():
         assert registered.get(key) == dist, f"{key} is registered by {registered.get(key)}, not {dist}"
+
+
+def test_catalogue_lists_every_name_this_repository_s_plugins_register():
+    from pathlib import Path
+
+    ours = {p.name for p in (Path(__file__).resolve().parents[2] / "plugins").iterdir()} | {"nas-core"}
+    missing = sorted((c.kind, c.name, c.distribution) for c in get_registry().components()
+                     if c.distribution in ours and (c.kind, c.name) not in KNOWN_DISTRIBUTIONS)
+    assert not missing, f"add these to nas_core/registry/catalogue.py: {missing}"
