@@ -5,12 +5,12 @@ import json
 
 import click
 
-from nas_core.registry import get_registry
+from nas_core.registry import KINDS, get_registry
 
 
 @click.command("plugins")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@click.option("--kind", type=click.Choice(["profiler", "strategy", "trainer", "executor"]), help="Only this kind.")
+@click.option("--kind", type=click.Choice(list(KINDS)), help="Only this kind.")
 def plugins_command(as_json: bool, kind: str | None) -> None:
     """List every registered component with the distribution that provides it."""
     reg = get_registry()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import math
@@ -18,8 +19,9 @@ from torch import nn
 
 from nas_core.errors import ConfigError, NasError
 from nas_core.interfaces import (
-    FAILED, REJECTED, SUCCEEDED, Executor, InProcessExecutor, OneShotStrategy, Profiler, Strategy, TrialResult,
+    FAILED, PRUNED, REJECTED, SUCCEEDED, Executor, InProcessExecutor, OneShotStrategy, Profiler, Strategy, TrialResult,
 )
+from nas_core.pruning import TrialReporting, resolve_pruner
 from nas_core.registry import create
 from nas_core.space import export_architecture, sample_key, search_space
 from nas_core.experiment.spec import Bound, Objective, parse_constraints, parse_objectives
@@ -72,6 +74,10 @@ class Experiment:
     :class:`~nas_core.strategy.Filter` wrapped around the strategy; rejected samples are
     stored with status ``rejected``. Bounds on trainer metrics mark a trial infeasible.
 
+    ``pruner`` (optional) stops unpromising trials early from the intermediate results the
+    trainer reports per epoch (``nas_core.pruning.report``): a registry name (``"asha"``,
+    ``"median"``), ``{"name": "asha", **options}`` or a :class:`~nas_core.pruning.Pruner`.
+
     ``space_source`` (optional) is how worker processes rebuild the space (a
     :class:`SpaceSpec` or a picklable factory) when ``space`` is an instance.
 
@@ -102,6 +108,7 @@ class Experiment:
         progress: bool = True,
         overwrite: bool = False,
         space_source: Any = None,
+        pruner: Any = None,
     ) -> None:
         # the space (``space_source``: how workers rebuild it; default the space itself)
         self.space_source = SpaceSpec(space) if isinstance(space, str) else space
@@ -171,6 +178,7 @@ class Experiment:
             raise ConfigError(f"metric_if_rejected must be a number or None, got {metric_if_rejected!r}.")
         self.metric_if_rejected = metric_if_rejected
         self.keep_weights = bool(keep_weights)
+        self.pruner = resolve_pruner(pruner)  # early stopping (None, a name, {"name": ..., **options} or a Pruner)
         self.progress = bool(progress)
         self.workdir = Path(workdir)
         if overwrite and self.workdir.exists():
@@ -293,7 +301,8 @@ class Experiment:
                     records = self._run_batch(store, batch, asked, token, payload, bar)
                     for tid, sample in asked:
                         rec = records[tid]
-                        strategy.tell(sample, TrialResult(rec.score, rec.values, rec.status, rec.error))
+                        strategy.tell(sample, TrialResult(rec.score, rec.values, rec.status, rec.error,
+                                                          partial=rec.status == PRUNED))
                         store.add_state(tid, strategy.state_dict())
                     done += len(asked)
                     store.end_batch(batch, next_id, strategy.state_dict())
@@ -329,8 +338,10 @@ class Experiment:
 
     def _job(self, tid: int, sample: dict[str, Any], token: str, payload: bytes) -> TrialJob:
         objective = self.primary.metric if self.primary.metric in self.trainer_metrics else self.trainer_metrics[0]
+        maximize = next((o.direction == "max" for o in self.objectives if o.metric == objective), True)
+        reports = TrialReporting(str(self.workdir / TrialStore.FILENAME), objective, maximize, self.pruner)
         return TrialJob(tid, sample, trial_seed(self.seed, sample_key(sample)), token, payload, objective,
-                        self.trial_threads, self.keep_weights)
+                        self.trial_threads, self.keep_weights, reports)
 
     def _run_batch(self, store: TrialStore, batch: int, asked: list[tuple[int, dict[str, Any]]], token: str,
                    payload: bytes, bar: Any) -> dict[int, TrialRecord]:
@@ -400,10 +411,10 @@ class Experiment:
         costs = dict(self.costs(sample))
         values = {**out.metrics, **costs}
         score, feasible, error = None, True, out.error
-        if out.status == SUCCEEDED:
+        if out.status in (SUCCEEDED, PRUNED):  # a pruned trial's score is its last report's (partial)
             v = values.get(self.primary.metric)
             score = self.primary.better(float(v)) if v is not None else None
-            for b in self.post_bounds:
+            for b in self.post_bounds if out.status == SUCCEEDED else ():
                 why = b.violation(values.get(b.key, math.nan))
                 if why:
                     feasible, error = False, f"infeasible: constraint {b.describe()} not met: {why}"
@@ -431,7 +442,8 @@ class Experiment:
             export_architecture(self.space, best.sample, fmt="name", file=self.workdir / BEST_ARCH)
             if self.keep_weights and store.get_meta("best_weights_trial") != best.id:
                 # the weights were lost (interrupted between writes, or trained on another machine): retrain
-                out = run_trial(self._job(best.id, best.sample, *self._local_token()))
+                job = dataclasses.replace(self._job(best.id, best.sample, *self._local_token()), reporting=None)
+                out = run_trial(job)  # its curve is stored already; a pruner must not stop the retraining
                 if out.weights is not None:
                     _atomic_save(out.weights, self.workdir / BEST_WEIGHTS)
                     store.set_meta("best_weights_trial", best.id)
@@ -440,7 +452,7 @@ class Experiment:
         front = pareto_trials(trials, self.objectives)
         if self.profilers and any(t.status == SUCCEEDED for t in trials):
             plot_pareto(trials, self.objectives, self.units, self.workdir / PARETO_PNG)
-        counts = {s: sum(t.status == s for t in trials) for s in (SUCCEEDED, FAILED, REJECTED)}
+        counts = {s: sum(t.status == s for t in trials) for s in (SUCCEEDED, FAILED, REJECTED, PRUNED)}
         summary = {
             "trials": counts,
             "best": None if best is None else {"id": best.id, "sample": best.sample, "metrics": best.metrics,
