@@ -49,7 +49,8 @@ def show_trial(report: Any, trial_id: int, as_json: bool) -> None:
         console.print("learning curve: none (its trainer made no intermediate report)")
         return
     names = list(dict.fromkeys(k for p in points for k in p.metrics))
-    table = Table(title=f"learning curve of trial #{trial.id} ({len(points)} reports, {status or 'running'})")
+    console.print(f"learning curve of trial #{trial.id} ({len(points)} reports, {status or 'running'}):")
+    table = Table()
     for col in ["step", *names, "elapsed s"]:
         table.add_column(col, justify="right")
     t0 = min(p.time for p in points)
