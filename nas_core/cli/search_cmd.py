@@ -39,7 +39,9 @@ def search_command(config: str, workdir: str | None, max_trials: int | None, max
     except NasError as err:
         raise click.ClickException(str(err)) from None
     counts = {s: exp.store.count(s) for s in ("succeeded", "failed", "rejected")}
-    click.echo(f"trials: {counts['succeeded']} succeeded, {counts['failed']} failed, {counts['rejected']} rejected")
+    pruned = exp.store.count("pruned")
+    click.echo(f"trials: {counts['succeeded']} succeeded, {counts['failed']} failed, {counts['rejected']} rejected"
+               + (f", {pruned} pruned (stopped early)" if pruned else ""))
     if best is None:
         click.echo("no trial succeeded; see `nas results " + str(exp.workdir) + "` for the errors.")
         raise SystemExit(1)

@@ -339,9 +339,9 @@ class Experiment:
     def _job(self, tid: int, sample: dict[str, Any], token: str, payload: bytes) -> TrialJob:
         objective = self.primary.metric if self.primary.metric in self.trainer_metrics else self.trainer_metrics[0]
         maximize = next((o.direction == "max" for o in self.objectives if o.metric == objective), True)
-        reports = TrialReporting(str(self.workdir / TrialStore.FILENAME), objective, maximize, self.pruner)
+        reports = TrialReporting(str((self.workdir / TrialStore.FILENAME).resolve()), objective, maximize, self.pruner)
         return TrialJob(tid, sample, trial_seed(self.seed, sample_key(sample)), token, payload, objective,
-                        self.trial_threads, self.keep_weights, reports)
+                        self.trial_threads, self.keep_weights, reporting=reports)
 
     def _run_batch(self, store: TrialStore, batch: int, asked: list[tuple[int, dict[str, Any]]], token: str,
                    payload: bytes, bar: Any) -> dict[int, TrialRecord]:

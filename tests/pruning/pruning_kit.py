@@ -84,3 +84,19 @@ class Fixed(nas_core.Strategy):
 
     def load_state_dict(self, state):
         self.widths = list(state["widths"])
+
+
+class KitPlugin:
+    """Registers the kit's pruner (``stop-narrow``), strategy (``fixed``) and trainer (``curve``)."""
+
+    @nas_core.hookimpl
+    def register_pruners(self, register):
+        register("stop-narrow", StopNarrow)
+
+    @nas_core.hookimpl
+    def register_strategies(self, register):
+        register("fixed", Fixed)
+
+    @nas_core.hookimpl
+    def register_trainers(self, register):
+        register("curve", CurveTrainer)

@@ -111,22 +111,8 @@ def test_learning_curve_helpers():
 # -- the pruner option ------------------------------------------------------------------------
 
 
-class KitPlugin:
-    @nas_core.hookimpl
-    def register_pruners(self, register):
-        register("stop-narrow", kit.StopNarrow)
-
-    @nas_core.hookimpl
-    def register_strategies(self, register):
-        register("fixed", kit.Fixed)
-
-    @nas_core.hookimpl
-    def register_trainers(self, register):
-        register("curve", kit.CurveTrainer)
-
-
 def test_resolve_pruner_by_name_with_options_and_by_object(nas_plugin):
-    nas_plugin(KitPlugin())
+    nas_plugin(kit.KitPlugin())
     assert resolve_pruner(None) is None
     assert isinstance(resolve_pruner("stop-narrow"), kit.StopNarrow)
     p = resolve_pruner({"name": "stop-narrow", "below": 0.1, "at_step": 3})
@@ -154,7 +140,7 @@ def test_a_pruner_that_cannot_travel_to_the_workers_is_refused():
 
 
 def test_config_file_pruner_section_is_validated_and_built(nas_plugin, tmp_path):
-    nas_plugin(KitPlugin())
+    nas_plugin(kit.KitPlugin())
     base = {"space": {"class": "pruning_kit:WidthSpace"}, "strategy": {"name": "fixed", "widths": [3, 1]},
             "trainer": {"name": "curve"}, "experiment": {"max_trials": 2, "workdir": str(tmp_path / "run")}}
     with pytest.raises(ConfigError, match=r"pruner\.name: no pruner named 'median-stop'"):

@@ -49,3 +49,16 @@ def test_results_trial_unknown_is_an_error_naming_the_range(tmp_path):
     run = _run(tmp_path)
     res = CliRunner().invoke(cli, ["results", run, "--trial", "9"])
     assert res.exit_code == 1 and "no trial #9" in res.output and "trials are #1 to #3" in res.output
+
+
+def test_nas_search_with_a_pruner_section_reports_the_pruned_trials(tmp_path, nas_plugin):
+    nas_plugin(kit.KitPlugin())
+    cfg = tmp_path / "exp.toml"
+    cfg.write_text('[experiment]\nmax_trials = 3\nworkdir = "run"\n[space]\nclass = "pruning_kit:WidthSpace"\n'
+                   '[strategy]\nname = "fixed"\nwidths = [6, 2, 1]\n[trainer]\nname = "curve"\nepochs = 3\n'
+                   '[pruner]\nname = "stop-narrow"\nbelow = 0.3\nat_step = 2\n')
+    res = CliRunner().invoke(cli, ["search", str(cfg), "--no-progress"])
+    assert res.exit_code == 0, res.output
+    assert "trials: 1 succeeded, 0 failed, 0 rejected, 2 pruned (stopped early)" in res.output
+    res = CliRunner().invoke(cli, ["results", str(tmp_path / "run"), "--json"])
+    assert [t["epochs"] for t in json.loads(res.output)["trials"]] == [3, 2, 2]
