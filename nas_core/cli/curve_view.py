@@ -2,20 +2,23 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from nas_core.pruning import CurveStore
 
+if TYPE_CHECKING:
+    from nas_core.experiment.report import Report
 
-def steps_done(report: Any) -> dict[int, int]:
+
+def steps_done(report: Report) -> dict[int, int]:
     """The last reported step of each trial that reported (empty when no trainer reported)."""
     with CurveStore(report.store.path) as curves:
         return curves.steps_done()
 
 
-def show_trial(report: Any, trial_id: int, as_json: bool) -> None:
+def show_trial(report: Report, trial_id: int, as_json: bool) -> None:
     """Print trial ``trial_id`` of ``report`` (a :class:`~nas_core.experiment.Report`) and its curve."""
     from rich.console import Console
     from rich.table import Table

@@ -21,7 +21,7 @@ from nas_core.errors import ConfigError, NasError
 from nas_core.interfaces import (
     FAILED, PRUNED, REJECTED, SUCCEEDED, Executor, InProcessExecutor, OneShotStrategy, Profiler, Strategy, TrialResult,
 )
-from nas_core.pruning import TrialReporting, resolve_pruner
+from nas_core.pruning import Pruner, TrialReporting, resolve_pruner
 from nas_core.registry import create
 from nas_core.space import export_architecture, sample_key, search_space
 from nas_core.experiment.spec import Bound, Objective, parse_constraints, parse_objectives
@@ -108,7 +108,7 @@ class Experiment:
         progress: bool = True,
         overwrite: bool = False,
         space_source: Any = None,
-        pruner: Any = None,
+        pruner: Pruner | str | Mapping[str, Any] | None = None,
     ) -> None:
         # the space (``space_source``: how workers rebuild it; default the space itself)
         self.space_source = SpaceSpec(space) if isinstance(space, str) else space

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, Mapping
+from typing import ClassVar, Mapping
 
 from nas_core.errors import NasError
 from nas_core.pruning.curves import LearningCurve, TrialHistory
@@ -43,7 +43,7 @@ class TrialPruned(Exception):
     partial result.
     """
 
-    def __init__(self, trial_id: int, step: int, metrics: Mapping[str, float], pruner: Any = None) -> None:
+    def __init__(self, trial_id: int, step: int, metrics: Mapping[str, float], pruner: Pruner | None = None) -> None:
         self.trial_id, self.step, self.metrics = trial_id, step, dict(metrics)
         by = f" by {type(pruner).__name__}" if pruner is not None else ""
         super().__init__(f"trial {trial_id} pruned{by} at step {step}")

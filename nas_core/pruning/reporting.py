@@ -53,6 +53,11 @@ class Reporter:
             self._store.start(self.trial_id)
         return self._store
 
+    @property
+    def curve(self) -> LearningCurve:
+        """The trial's curve so far (scores: higher is better)."""
+        return LearningCurve(self.trial_id, tuple(self.steps), tuple(self.scores))
+
     def report(self, step: int, value: float | Mapping[str, Any]) -> None:
         """Store ``value`` at ``step``, then raise :class:`TrialPruned` if the pruner says stop."""
         if self.pruned is not None:  # the trainer swallowed TrialPruned and went on: stop it again
@@ -74,9 +79,8 @@ class Reporter:
         pruner = self.spec.pruner
         if pruner is None:
             return
-        curve = LearningCurve(self.trial_id, tuple(self.steps), tuple(self.scores))
         history = TrialHistory(lambda: self.store.curves(self.spec.maximize, exclude=self.trial_id))
-        if pruner.should_prune(curve, history):
+        if pruner.should_prune(self.curve, history):
             self.pruned = TrialPruned(self.trial_id, step, metrics, pruner)
             raise self.pruned
 
@@ -102,9 +106,6 @@ class Reporter:
             self._store.close()
             self._store = None
 
-    @property
-    def curve(self) -> LearningCurve:
-        return LearningCurve(self.trial_id, tuple(self.steps), tuple(self.scores))
 
 
 def current_reporter() -> Reporter | None:

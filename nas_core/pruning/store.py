@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from nas_core.errors import ConfigError
-from nas_core.pruning.curves import COMPLETED, RUNNING, LearningCurve, as_score
+from nas_core.pruning.curves import RUNNING, LearningCurve, as_score
 
 __all__ = ["CurveStore", "CurvePoint", "CURVES_SCHEMA"]
 
@@ -137,10 +137,6 @@ class CurveStore:
     def steps_done(self) -> dict[int, int]:
         """The last reported step of every trial that reported (its epochs done)."""
         return dict(self.con.execute("SELECT trial_id, MAX(step) FROM learning_curves GROUP BY trial_id"))
-
-    def completed(self) -> list[int]:
-        return [r[0] for r in self.con.execute(
-            "SELECT trial_id FROM learning_curve_status WHERE status = ? ORDER BY trial_id", (COMPLETED,))]
 
 
 def _num(v: Any) -> Any:
