@@ -3,7 +3,7 @@ and with median stopping.
 
     nice -n 10 .venv/bin/python benchmarks/early_stopping.py [--trials 48] [--epochs 30] [--workers 0]
 
-Each run is the same search: random search (seed 0) over a digits space (``--space mlp``:
+Each run is the same search: random search (``--seed``, default 0) over a digits space (``--space mlp``:
 ``digits_mlp_space.DigitsMLP``, 72 architectures, the default because the shared 2-core
 machine trains it 5x faster than ``--space cnn``: ``digits_table_space.DigitsCNN``, 144
 architectures), ``--trials`` trials, the classification trainer on scikit-learn's 8x8
@@ -37,7 +37,7 @@ SPACES = {"mlp": DigitsMLP, "cnn": DigitsCNN}
 
 
 def run(space: type, pruner: object, trials: int, epochs: int, workers: int, lr: float, batch_size: int,
-        workdir: Path) -> dict[str, float]:
+        seed: int, workdir: Path) -> dict[str, float]:
     from nas_strategy_random import Random
     from nas_trainer_classification import ClassificationTrainer
 
@@ -45,7 +45,7 @@ def run(space: type, pruner: object, trials: int, epochs: int, workers: int, lr:
     trainer = ClassificationTrainer(dataset="digits", epochs=epochs, batch_size=batch_size, lr=lr, seed=0)
     start = time.perf_counter()
     exp = Experiment(space, trainer, Random(), max_trials=trials, executor=executor, pruner=pruner,
-                     workdir=workdir, seed=0, progress=False, keep_weights=False)
+                     workdir=workdir, seed=seed, progress=False, keep_weights=False)
     best = exp.run()
     wall = time.perf_counter() - start
     if executor is not None:
@@ -65,18 +65,19 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--space", choices=sorted(SPACES), default="mlp")
+    ap.add_argument("--seed", type=int, default=0, help="the experiment seed (the samples and each trial's init)")
     ap.add_argument("--pruners", default="none,asha,median", help="comma-separated: none, asha, median")
     args = ap.parse_args(argv)
     configs = {"none": None, "asha": {"name": "asha", "min_resource": 1, "reduction_factor": 3},
                "median": {"name": "median", "start_step": 1}}
-    print(f"digits {args.space.upper()} space, random search seed 0: {args.trials} trials x {args.epochs} epochs, "
+    print(f"digits {args.space.upper()} space, random search seed {args.seed}: {args.trials} trials x {args.epochs} epochs, "
           f"{'in-process' if not args.workers else f'{args.workers} process-pool workers'}; "
           f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.pruners.split(","):
             results[name] = run(SPACES[args.space], configs[name], args.trials, args.epochs, args.workers, args.lr,
-                                args.batch_size, Path(tmp) / name)
+                                args.batch_size, args.seed, Path(tmp) / name)
             r = results[name]
             print(f"  ran {name:<7} in {r['wall']:.1f} s", flush=True)
     full = results.get("none", {}).get("epochs") or args.trials * args.epochs
