@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 def steps_done(report: Report) -> dict[int, int]:
     """The last reported step of each trial that reported (empty when no trainer reported)."""
-    with CurveStore(report.store.path) as curves:
+    with CurveStore(report.store.path, read_only=True) as curves:
         return curves.steps_done()
 
 
@@ -25,12 +25,13 @@ def show_trial(report: Report, trial_id: int, as_json: bool) -> None:
 
     from nas_core.experiment.report import fmt_value
 
-    trial = next((t for t in report.trials if t.id == trial_id), None)
+    trial = report.store.trial(trial_id)
     if trial is None:
-        ids = [t.id for t in report.trials]
-        known = f"trials are #{ids[0]} to #{ids[-1]}" if ids else "it holds no trial yet"
+        con = report.store.connection()
+        first, last = con.execute("SELECT MIN(id), MAX(id) FROM trials").fetchone()
+        known = f"trials are #{first} to #{last}" if first is not None else "it holds no trial yet"
         raise click.ClickException(f"no trial #{trial_id} in {report.workdir}; {known}.")
-    with CurveStore(report.store.path) as curves:
+    with CurveStore(report.store.path, read_only=True) as curves:
         points, status = curves.points(trial_id), curves.status(trial_id)
     if as_json:
         click.echo(json.dumps({

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,10 +52,14 @@ class CurveStore:
 
     ``create=False`` (a worker) requires the database to exist already: a worker that does
     not share the experiment's file system fails with a clear error instead of writing
-    its curve into a new, empty database nobody reads.
+    its curve into a new, empty database nobody reads. ``read_only=True`` (``nas results``)
+    never writes; a store without curve tables then reads as having no curves.
     """
 
-    def __init__(self, path: str | os.PathLike, *, create: bool = True, timeout: float = 60.0) -> None:
+    def __init__(self, path: str | os.PathLike, *, create: bool = True, read_only: bool = False,
+                 timeout: float = 60.0) -> None:
+        from nas_core.experiment import store_file
+
         path = Path(path)
         if path.is_dir() or path.suffix != ".db":
             path = path / "trials.db"
@@ -66,11 +69,14 @@ class CurveStore:
                 f"the experiment store {str(path)!r} is not reachable from this worker; intermediate reports and "
                 "pruning need the experiment folder on a file system shared with the workers."
             )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = sqlite3.connect(path, timeout=timeout, isolation_level=None)
-        self.con.execute("PRAGMA journal_mode=WAL")
-        self.con.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
-        self.con.executescript(CURVES_SCHEMA)
+        if not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self.con = store_file.connect(path, read_only=read_only, timeout=timeout)
+        if not read_only:
+            self.con.execute("PRAGMA journal_mode=WAL")
+            self.con.executescript(CURVES_SCHEMA)
+        self._tables = not read_only or self.con.execute(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'learning_curves'").fetchone()[0] > 0
 
     def close(self) -> None:
         self.con.close()
@@ -108,6 +114,8 @@ class CurveStore:
     # -- reading ----------------------------------------------------------------------------------
     def curves(self, maximize: bool = True, exclude: int | None = None) -> list[LearningCurve]:
         """Every stored curve as scores (higher is better), in trial order; ``exclude`` leaves one out."""
+        if not self._tables:
+            return []
         rows = self.con.execute(
             "SELECT c.trial_id, c.step, c.value, COALESCE(s.status, ?) FROM learning_curves c "
             "LEFT JOIN learning_curve_status s ON s.trial_id = c.trial_id ORDER BY c.trial_id, c.step", (RUNNING,)
@@ -124,6 +132,8 @@ class CurveStore:
 
     def points(self, trial_id: int) -> list[CurvePoint]:
         """One trial's reports as made (raw values and every metric), in step order."""
+        if not self._tables:
+            return []
         rows = self.con.execute(
             "SELECT step, value, metrics, time FROM learning_curves WHERE trial_id = ? ORDER BY step", (trial_id,)
         ).fetchall()
@@ -131,11 +141,15 @@ class CurveStore:
                 for s, v, m, t in rows]
 
     def status(self, trial_id: int) -> str | None:
+        if not self._tables:
+            return None
         row = self.con.execute("SELECT status FROM learning_curve_status WHERE trial_id = ?", (trial_id,)).fetchone()
         return row[0] if row else None
 
     def steps_done(self) -> dict[int, int]:
         """The last reported step of every trial that reported (its epochs done)."""
+        if not self._tables:
+            return {}
         return dict(self.con.execute("SELECT trial_id, MAX(step) FROM learning_curves GROUP BY trial_id"))
 
 
