@@ -42,7 +42,6 @@ class Reporter:
         self.trial_id, self.spec = trial_id, spec
         self.steps: list[int] = []
         self.scores: list[float] = []
-        self.last_metrics: dict[str, float] = {}
         self.pruned: TrialPruned | None = None
         self._store: CurveStore | None = None
 
@@ -75,7 +74,6 @@ class Reporter:
         self.store.add(self.trial_id, step, objective, metrics)
         self.steps.append(step)
         self.scores.append(as_score(objective, self.spec.maximize))
-        self.last_metrics = metrics
         pruner = self.spec.pruner
         if pruner is None:
             return
