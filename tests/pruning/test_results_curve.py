@@ -59,6 +59,6 @@ def test_nas_search_with_a_pruner_section_reports_the_pruned_trials(tmp_path, na
                    '[pruner]\nname = "stop-narrow"\nbelow = 0.3\nat_step = 2\n')
     res = CliRunner().invoke(cli, ["search", str(cfg), "--no-progress"])
     assert res.exit_code == 0, res.output
-    assert "trials: 1 succeeded, 0 failed, 0 rejected, 2 pruned (stopped early)" in res.output
+    assert "trials: 1 succeeded, 0 failed, 0 rejected, 2 pruned" in res.output
     res = CliRunner().invoke(cli, ["results", str(tmp_path / "run"), "--json"])
     assert [t["epochs"] for t in json.loads(res.output)["trials"]] == [3, 2, 2]
