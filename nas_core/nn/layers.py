@@ -116,7 +116,10 @@ def _centre(tensor: torch.Tensor, dims: tuple[int, ...], sizes: tuple[int, ...])
     return tensor
 
 
-class _ConvNd(MutableLayer):
+class ConvNd(MutableLayer):
+    """The shared base of the mutable ``Conv1d``/``Conv2d``/``Conv3d``: test ``isinstance(m,
+    ConvNd)`` to treat any of them alike (e.g. to slice its weight for a sampled kernel)."""
+
     _nd = 2
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -146,14 +149,14 @@ class _ConvNd(MutableLayer):
         return conv(x, w, b, a["stride"], a["padding"], a["dilation"], a["groups"])
 
 
-class Conv1d(_ConvNd, nn.Conv1d):
+class Conv1d(ConvNd, nn.Conv1d):
     """``nn.Conv1d`` whose channels, kernel, stride, padding, dilation or groups may be choices."""
 
     torch_cls = nn.Conv1d
     _nd = 1
 
 
-class Conv2d(_ConvNd, nn.Conv2d):
+class Conv2d(ConvNd, nn.Conv2d):
     """``nn.Conv2d`` whose channels, kernel, stride, padding, dilation or groups may be choices.
 
     For a depthwise convolution pass the same expression as ``in_channels`` and ``groups``.
@@ -163,7 +166,7 @@ class Conv2d(_ConvNd, nn.Conv2d):
     _nd = 2
 
 
-class Conv3d(_ConvNd, nn.Conv3d):
+class Conv3d(ConvNd, nn.Conv3d):
     """``nn.Conv3d`` whose hyper-parameters may be choices."""
 
     torch_cls = nn.Conv3d

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nas_core.errors import SpaceDefinitionError
-from nas_core.nn.layers import MutableLayer, _ConvNd
+from nas_core.nn.layers import ConvNd, MutableLayer
 from nas_core.space.expr import ValueChoice, ValueExpr, evaluate, expr_max, is_expr, leaf_choices
 from nas_core.space.input_choice import reduce_inputs
 from nas_core.space.search_space import SearchSpace
@@ -239,7 +239,7 @@ _IN_ARG = {"Conv": "in_channels", "Linear": "in_features"}
 
 
 def _family(layer: nn.Module) -> str:
-    if isinstance(layer, _ConvNd):
+    if isinstance(layer, ConvNd):
         return "Conv"
     if isinstance(layer, nn.Linear):
         return "Linear"

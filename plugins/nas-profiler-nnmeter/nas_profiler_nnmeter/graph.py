@@ -16,112 +16,22 @@ compiling the terms into a CostModel stays small whatever the size of the space.
 """
 from __future__ import annotations
 
+import itertools
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
-
-from torch import nn
 
 from nas_core.errors import ProfilerError
 from nas_core.nn.layers import Parametrized
-from nas_core.shapes import ShapeTrace, SymTensor, evaluate_sym, hp, labels_of
-from nas_core.space.expr import ValueChoice, ValueExpr
+from nas_core.shapes import ShapeTrace, SymTensor, evaluate_sym, labels_of
+from nas_core.space.expr import ValueExpr
 from nas_core.space.input_choice import InputChoice
 from nas_core.space.layer_choice import LayerChoice
 from nas_core.space.repeat import Repeat
+from nas_profiler_nnmeter.ops import PASSTHROUGH, FusionRules, op_type
+from nas_profiler_nnmeter.sample_graph import SampleGraph
 
-__all__ = ["FusionRules", "KernelGraph", "Node", "PASSTHROUGH", "op_type"]
-
-PASSTHROUGH = "passthrough"  # removed by the ONNX exporter in eval mode (Identity, Dropout, contiguous...)
-
-_RELU_MODULES = (nn.ReLU, nn.ReLU6, nn.Hardtanh)
-_FREE_MODULES = (nn.Identity, nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout)
-_ADD = {"add", "add_", "__add__", "__radd__", "__iadd__"}
-_RELU = {"relu", "relu_", "relu6", "hardtanh", "hardtanh_", "clamp", "clamp_", "clip"}
-_RESHAPE = {"flatten", "view", "reshape", "squeeze", "unsqueeze"}
-_FREE = {"dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "contiguous", "clone", "detach"}
-# ONNX op types nn-Meter has no alias for keep their exporter name (nn-Meter predicts nothing for them)
-_ONNX_NAME = {
-    "mul": "mul", "__mul__": "mul", "__rmul__": "mul", "mul_": "mul", "sub": "Sub", "__sub__": "Sub",
-    "div": "div", "__truediv__": "div", "sigmoid": "Sigmoid", "hardswish": "HardSwish", "silu": "Sigmoid-mul",
-    "softmax": "Softmax", "matmul": "MatMul", "mean": "gap", "cat": "concat", "concat": "concat",
-}
-
-
-def _pair(v: Any) -> list:
-    return list(v) if isinstance(v, (tuple, list)) else [v, v]
-
-
-def op_type(op: Any) -> tuple[str, dict[str, Any]]:
-    """nn-Meter's IR type of a traced op (``conv``, ``bn``, ``relu``, ``add``, ``fc``...) and its attributes.
-
-    Convolutions return ``"conv"``; whether one is a ``dwconv`` depends on the sample
-    (groups == input channels, nn-Meter's rule) and is decided by :class:`KernelGraph`.
-    """
-    target = op.target
-    if op.kind == "module":
-        if isinstance(target, nn.Conv2d):
-            return "conv", {"ks": hp(target, "kernel_size"), "strides": hp(target, "stride"), "groups": hp(target, "groups")}
-        if isinstance(target, nn.BatchNorm2d):
-            return "bn", {}
-        if isinstance(target, _RELU_MODULES):
-            return "relu", {}
-        if isinstance(target, _FREE_MODULES):
-            return PASSTHROUGH, {}
-        if isinstance(target, nn.Linear):
-            return ("fc" if op.inputs and len(op.inputs[0].shape) == 2 else "MatMul"), {}
-        if isinstance(target, nn.MaxPool2d):
-            s = target.stride if target.stride is not None else target.kernel_size
-            return "maxpool", {"ks": target.kernel_size, "strides": s}
-        if isinstance(target, nn.AvgPool2d):
-            s = target.stride if target.stride is not None else target.kernel_size
-            return "avgpool", {"ks": target.kernel_size, "strides": s}
-        if isinstance(target, nn.AdaptiveAvgPool2d) and _pair(target.output_size) == [1, 1]:
-            return "gap", {}
-        if isinstance(target, nn.Flatten):
-            return "reshape", {}
-        return type(target).__name__, {}
-    name = op.name.rsplit(".", 1)[-1]  # "TensorBase.add" -> "add"
-    if name in _ADD:
-        return "add", {}
-    if name in _RELU:
-        return "relu", {}
-    if name in _RESHAPE:
-        return "reshape", {}
-    if name in _FREE:
-        return PASSTHROUGH, {}
-    if name == "adaptive_avg_pool2d":
-        return "gap", {}
-    return _ONNX_NAME.get(name, name), {}
-
-
-@dataclass
-class FusionRules:
-    """nn-Meter fusion rules (``fusion_rules.json``): fusible op pairs and the multiple-outbound rule."""
-
-    pairs: frozenset[tuple[str, str]]
-    mon: int = 0
-    raw: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_dict(cls, rules: Mapping[str, Any]) -> "FusionRules":
-        pairs = set()
-        for name, rule in rules.items():
-            if name.startswith("BF_") and isinstance(rule, Mapping) and rule.get("obey"):
-                ops = name.split("_")[1:]
-                if len(ops) == 2:
-                    pairs.add((ops[0], ops[1]))
-        mon = rules.get("MON", {})
-        mon_value = mon.get("obey") if isinstance(mon, Mapping) else None
-        return cls(frozenset(pairs), int(mon_value) if mon_value not in (None, False, True) else 0, dict(rules))
-
-    def fusible(self, a: str, b: str) -> bool:
-        return (a, b) in self.pairs
-
-    @property
-    def targets(self) -> frozenset[str]:
-        """Op types that can be absorbed into a preceding kernel."""
-        return frozenset(b for _, b in self.pairs)
+__all__ = ["FusionRules", "KernelGraph", "Node", "PASSTHROUGH", "op_type", "unpredicted_warning"]
 
 
 @dataclass
@@ -148,13 +58,8 @@ class _Merge:
     alternatives: dict[Any, SymTensor | None]
 
 
-def _hashable(v: Any) -> Any:
-    return tuple(_hashable(x) for x in v) if isinstance(v, list) else v
-
-
-def _nhwc(shape: tuple) -> list:
-    shape = [int(v) for v in shape]
-    return [shape[0], shape[2], shape[3], shape[1]] if len(shape) == 4 else shape
+def hashable(v: Any) -> Any:
+    return tuple(hashable(x) for x in v) if isinstance(v, list) else v
 
 
 class KernelGraph:
@@ -280,12 +185,10 @@ class KernelGraph:
                 label = m.label
                 self.merges[id(out)] = _Merge(frozenset([label]), lambda s, _l=label: tuple(s[_l]) if isinstance(s[_l], list) else s[_l], alts)
             elif isinstance(m, Parametrized):
-                leaves = m._leaves
+                leaves = m.leaves
                 alts = {}
-                import itertools
-
                 for combo in itertools.product(*(leaf.candidates for leaf in leaves)):
-                    cc = self.trace.calls_of(m.variants[m._key(combo)])
+                    cc = self.trace.calls_of(m.variant_for(combo))
                     alts[tuple(combo)] = cc[k].output if k < len(cc) and isinstance(cc[k].output, SymTensor) else None
                 labels = frozenset(leaf.label for leaf in leaves)
                 self.merges[id(out)] = _Merge(labels, lambda s, _ls=leaves: tuple(s[l.label] for l in _ls), alts)
@@ -385,7 +288,7 @@ class KernelGraph:
                 return
             seen_root.add(m.idx)
             base(m)
-            if not self._may_be_target(m):
+            if not self.may_be_target(m):
                 return
             res(m)
             for i in m.inputs:
@@ -395,12 +298,12 @@ class KernelGraph:
                     root(self.nodes[p])
 
         def fwd(m: Node) -> None:
-            if not any(self._may_be_target(self.nodes[c]) for c in self.potential_consumers[m.idx]):
+            if not any(self.may_be_target(self.nodes[c]) for c in self.potential_consumers[m.idx]):
                 return  # nothing can be absorbed after m: its kernel ends there whoever consumes it
             cons(m.idx)
             for c in self.potential_consumers[m.idx]:
                 node = self.nodes[c]
-                if c not in seen_fwd and self._may_be_target(node):
+                if c not in seen_fwd and self.may_be_target(node):
                     seen_fwd.add(c)
                     root(node)
                     fwd(node)
@@ -414,7 +317,8 @@ class KernelGraph:
         out.update(labels_of([i.shape for i in n.inputs], n.op.output, n.attrs.get("ks"), n.attrs.get("strides")))
         return frozenset(out)
 
-    def _may_be_target(self, n: Node) -> bool:
+    def may_be_target(self, n: Node) -> bool:
+        """Whether node ``n`` may be a fusion target (a kernel's consumer nn-Meter can absorb)."""
         return n.type in self.targets or (n.type == "conv" and "dwconv" in self.targets)
 
     # -- one sample --------------------------------------------------------------------------------
@@ -423,162 +327,15 @@ class KernelGraph:
         labels = self._cond_labels.get(i)
         if labels is None:
             labels = self._cond_labels[i] = tuple(sorted(labels_of(self.nodes[i].op.cond)))
-        key = (i,) + tuple(_hashable(sample[l]) for l in labels)
+        key = (i,) + tuple(hashable(sample[l]) for l in labels)
         v = self._active_memo.get(key)
         if v is None:
             v = self._active_memo[key] = bool(evaluate_sym(self.nodes[i].op.cond, sample))
         return v
 
-    def evaluator(self, sample: Mapping[str, Any]) -> "_SampleGraph":
-        return _SampleGraph(self, sample)
-
-
-class _SampleGraph:
-    """The kernel graph under one sample (memoised walks)."""
-
-    def __init__(self, g: KernelGraph, sample: Mapping[str, Any]) -> None:
-        self.g = g
-        self.s = sample
-        self._active: dict[int, bool] = {}
-        self._res0: dict[int, int | None] = {}
-        self._cons0: dict[int, list[int]] = {}
-        self._folded: dict[int, bool] = {}
-        self._cons: dict[int, list[int]] = {}
-        self._root: dict[int, int] = {}
-        self._type: dict[int, str] = {}
-
-    def active(self, i: int) -> bool:
-        v = self._active.get(i)
-        if v is None:
-            v = self._active[i] = self.g.active(i, self.s)
-        return v
-
-    def type(self, i: int) -> str:
-        t = self._type.get(i)
-        if t is None:
-            n = self.g.nodes[i]
-            t = n.type
-            if t == "conv":
-                groups = evaluate_sym(n.attrs.get("groups", 1), self.s)
-                cin = evaluate_sym(n.inputs[0].shape[1], self.s) if n.inputs else None
-                if groups == cin:
-                    t = "dwconv"
-            self._type[i] = t
-        return t
-
-    def resolve(self, s: SymTensor | None, fold: bool) -> int | None:
-        """The node producing ``s`` in the exported graph (None: a graph input or constant)."""
-        while s is not None:
-            key = id(s)
-            m = self.g.merges.get(key)
-            if m is not None:
-                s = m.alternatives.get(m.select(self.s))
-                continue
-            p = self.g.producer.get(key)
-            if p is None:
-                return None
-            n = self.g.nodes[p]
-            if n.type == PASSTHROUGH or (fold and n.type == "bn" and self.folded(p)):
-                s = n.inputs[0] if n.inputs else None
-                continue
-            return p
-        return None
-
-    def _consumers(self, i: int, fold: bool) -> list[int]:
-        memo = self._cons if fold else self._cons0
-        out = memo.get(i)
-        if out is None:
-            out = []
-            for c in self.g.potential_consumers[i]:
-                if not self.active(c) or (fold and self.g.nodes[c].type == "bn" and self.folded(c)):
-                    continue
-                if any(self.resolve(s, fold) == i for s in self.g.nodes[c].inputs):
-                    out.append(c)
-            memo[i] = out
-        return out
-
-    def folded(self, b: int) -> bool:
-        """A BatchNorm the exporter folds into the Conv before it (that conv's only consumer)."""
-        v = self._folded.get(b)
-        if v is None:
-            n = self.g.nodes[b]
-            p = self.resolve(n.inputs[0], fold=False) if n.inputs else None
-            v = p is not None and self.g.nodes[p].type == "conv" and self._consumers(p, fold=False) == [b]
-            self._folded[b] = v
-        return v
-
-    def exists(self, i: int) -> bool:
-        """Node ``i`` is a node of the exported graph for this sample."""
-        n = self.g.nodes[i]
-        if n.type == PASSTHROUGH or not self.active(i):
-            return False
-        return not (n.type == "bn" and self.folded(i))
-
-    def consumers(self, i: int) -> list[int]:
-        return self._consumers(i, fold=True)
-
-    def root(self, i: int) -> int:
-        r = self._root.get(i)
-        if r is not None:
-            return r
-        self._root[i] = i
-        n = self.g.nodes[i]
-        rules = self.g.rules
-        if not self.g._may_be_target(n):
-            return i
-        seen = []
-        for s in n.inputs:
-            p = self.resolve(s, fold=True)
-            if p is None or p in seen:
-                continue
-            seen.append(p)
-            cons = self.consumers(p)
-            if rules.mon == 0 and cons != [i]:
-                continue
-            rp = self.root(p)
-            if not rules.fusible(self.type(rp), self.type(i)):
-                continue
-            if rules.mon != 0 and next((c for c in cons if rules.fusible(self.type(rp), self.type(c))), None) != i:
-                continue
-            self._root[i] = rp
-            break
-        return self._root[i]
-
-    def chain(self, r: int) -> list[int]:
-        members = [r]
-        tail = r
-        while True:
-            if not any(self.g._may_be_target(self.g.nodes[c]) for c in self.g.potential_consumers[tail]):
-                return members  # nothing after the tail can be absorbed (the labels rely on this shortcut)
-            nxt = next((c for c in self.consumers(tail) if c not in members and self.root(c) == r), None)
-            if nxt is None:
-                return members
-            members.append(nxt)
-            tail = nxt
-
-    def kernel(self, i: int) -> dict[str, Any] | None:
-        """nn-Meter's kernel dict for the kernel rooted at node ``i`` (None if ``i`` roots no kernel)."""
-        if not self.exists(i) or self.root(i) != i:
-            return None
-        n = self.g.nodes[i]
-        types = [self.type(m) for m in self.chain(i)]
-        in_shapes = [_nhwc(evaluate_sym(s.shape, self.s)) for s in n.inputs]
-        out = evaluate_sym(n.op.output, self.s)
-        out_shapes = [_nhwc(out)] if isinstance(out, tuple) and all(isinstance(v, int) for v in out) else []
-        kernel: dict[str, Any] = {"op": "-".join(types), "name": n.path}
-        if types[0] == "add" and in_shapes:  # nn-Meter's workaround for add with a constant
-            in_shapes = [in_shapes[0]] * len(in_shapes)
-        kernel["input_tensors"] = in_shapes
-        for key in ("ks", "strides"):
-            if key in n.attrs:
-                kernel[key] = _pair(evaluate_sym(n.attrs[key], self.s))
-        if in_shapes:
-            if len(in_shapes[0]) == 4:
-                kernel["inputh"], kernel["inputw"] = in_shapes[0][1], in_shapes[0][2]
-            kernel["cin"] = in_shapes[0][-1]
-        if len(out_shapes) == 1:
-            kernel["cout"] = out_shapes[0][-1]
-        return kernel
+    def evaluator(self, sample: Mapping[str, Any]) -> "SampleGraph":
+        """The graph under one sample: its exported nodes, consumers and kernels."""
+        return SampleGraph(self, sample)
 
 
 def unpredicted_warning(kinds: Mapping[str, list[str]], predictor: str) -> None:
