@@ -11,6 +11,7 @@ __all__ = [
     "UnknownComponentError",
     "DuplicateComponentError",
     "ConfigError",
+    "ConfigTypeError",
     "ShapeInferenceError",
     "ProfilerError",
     "ExperimentInUseError",
@@ -55,6 +56,12 @@ class DuplicateComponentError(RegistryError):
 
 class ConfigError(NasError, ValueError):
     """An experiment configuration is malformed."""
+
+
+class ConfigTypeError(ConfigError, TypeError):
+    """An argument or setting of the wrong kind (a number where a profiler was expected...).
+
+    Also a ``TypeError``, so code that catches the built-in keeps working."""
 
 
 class ShapeInferenceError(NasError, RuntimeError):

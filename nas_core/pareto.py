@@ -99,13 +99,13 @@ def pareto_front(points: Sequence[Mapping[str, Any]], directions: Mapping[str, s
             raise ConfigError(f"pareto_front: point {i} must be a dict of metric -> value, got {p!r}.")
         row = []
         for n, sign in zip(names, signs):
-            v = p.get(n)
-            if v is not None:
+            value = p.get(n)
+            if value is not None:
                 present[n] = True
             try:
-                f = float(v) if v is not None else math.nan
+                f = float(value) if value is not None else math.nan
             except (TypeError, ValueError):
-                raise ConfigError(f"pareto_front: point {i} has a non-numeric {n!r}: {v!r}.") from None
+                raise ConfigError(f"pareto_front: point {i} has a non-numeric {n!r}: {value!r}.") from None
             row.append(f * sign)
         rows.append(row)
     missing = [n for n, seen in present.items() if not seen]

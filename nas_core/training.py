@@ -46,10 +46,7 @@ def rebuild_optimizer(optimizer: torch.optim.Optimizer, params: Iterable[nn.Para
 
 def metrics_dict(value: Any, name: str = "metric") -> dict[str, float]:
     """``metrics(output, target)``'s result as a dict of floats (a number becomes ``{name: value}``)."""
-    if isinstance(value, Mapping):
-        items = value.items()
-    else:
-        items = [(name, value)]
+    items: Iterable[tuple[Any, Any]] = value.items() if isinstance(value, Mapping) else [(name, value)]
     out: dict[str, float] = {}
     for k, v in items:
         if isinstance(v, torch.Tensor):

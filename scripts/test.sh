@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 VENV="${NAS_VENV:-.venv}"
+# The core's types: the configuration is [tool.mypy] in pyproject.toml; any error fails the run.
+"$VENV/bin/python" -m mypy nas_core
 set +e
 "$VENV/bin/python" -m pytest "$@"
 rc=$?

@@ -46,9 +46,9 @@ def check_input_fits(model: nn.Module, dummy: Any, fieldname: str = "space.input
         if hit is None:
             return
         if first is None:
-            path, module, shapes, err = hit
+            path, module, shapes, error = hit
             first = (f"it failed in layer {path!r} ({type(module).__name__}) on input {shapes}: "
-                     f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
+                     f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
     shown = list(getattr(dummy, "shape", [])) or describe_input(dummy)
     raise ConfigError(
         f"{fieldname} {shown} does not fit the space: a dry run of the default sample "

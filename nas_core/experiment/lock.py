@@ -40,14 +40,14 @@ except ImportError:  # pragma: no cover - Windows
     def _try_lock(f: IO[Any]) -> bool:
         try:
             f.seek(0)
-            msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
+            msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]  # Windows only
         except OSError:
             return False
         return True
 
     def _unlock(f: IO[Any]) -> None:
         f.seek(0)
-        msvcrt.locking(f.fileno(), msvcrt.LK_UNLCK, 1)
+        msvcrt.locking(f.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]  # Windows only
 
 
 def lock_holder(workdir: str | os.PathLike) -> dict[str, Any] | None:

@@ -91,9 +91,9 @@ class TrialLoop:
                 if queue:
                     self._start(queue.popleft())
                 elif self._may_ask():
-                    rec = self._ask()
-                    if rec is not None:
-                        self._start(_Running(rec))
+                    asked = self._ask()
+                    if asked is not None:
+                        self._start(_Running(asked))
                 else:
                     break
             if not self.inflight and not self.ended:

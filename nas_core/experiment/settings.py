@@ -6,10 +6,11 @@ Each function raises a :class:`~nas_core.errors.ConfigError` naming the setting 
 from __future__ import annotations
 
 import numbers
-from typing import Any, Mapping
+from typing import Any, Mapping, cast
 
 from torch import nn
 
+from nas_core.checks import check_int, check_number
 from nas_core.errors import ConfigError
 from nas_core.interfaces import Executor, InProcessExecutor, OneShotStrategy, Profiler
 from nas_core.registry import create
@@ -23,15 +24,11 @@ SCHEDULES = ("async", "sync")
 
 def positive(name: str, value: Any, kind: type = int, allow_none: bool = True, minimum: float = 1) -> Any:
     """``value`` as ``kind`` when it is a number >= ``minimum`` (None passes when ``allow_none``)."""
-    if value is None and allow_none:
-        return None
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and value >= minimum
     if kind is int:
-        ok = ok and float(value).is_integer()
-    if not ok:
-        what = "an integer" if kind is int else "a number"
-        raise ConfigError(f"{name} must be {what} >= {minimum:g}, got {value!r}.")
-    return kind(value)
+        if isinstance(value, numbers.Real) and not isinstance(value, bool) and float(value).is_integer():
+            value = int(float(value))  # 3.0 from a TOML or JSON config is the integer 3
+        return check_int("", name, value, int(minimum), allow_none=allow_none)
+    return check_number("", name, value, minimum, allow_none=allow_none)
 
 
 def check_space(model: nn.Module, space: Any) -> None:
@@ -87,7 +84,7 @@ def build_profilers(profilers: Mapping[str, Profiler | str] | None, model: nn.Mo
 def check_metric_if_rejected(value: Any) -> float | None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
         raise ConfigError(f"metric_if_rejected must be a number or None, got {value!r}.")
-    return value
+    return cast("float | None", value)  # kept as given (an int stays an int in the store)
 
 
 def check_schedule(schedule: Any, batch_size: Any) -> str:

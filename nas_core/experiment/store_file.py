@@ -13,7 +13,7 @@ import json
 import os
 import sqlite3
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, cast
 
 from nas_core.errors import StoreError
 
@@ -31,41 +31,44 @@ _MAGIC = b"SQLite format 3\x00"
 class _CheckedCursor(sqlite3.Cursor):
     """A cursor whose sqlite3 errors (also those raised while fetching rows) are :class:`StoreError`."""
 
+    def _store_path(self) -> Path:
+        return cast("CheckedConnection", self.connection).path
+
     def execute(self, sql: str, parameters: Any = ()) -> "_CheckedCursor":
         try:
             return super().execute(sql, parameters)
         except sqlite3.Error as err:
-            raise store_error(err, self.connection.path) from err
+            raise store_error(err, self._store_path()) from err
 
     def executemany(self, sql: str, seq: Iterable[Any]) -> "_CheckedCursor":
         try:
             return super().executemany(sql, seq)
         except sqlite3.Error as err:
-            raise store_error(err, self.connection.path) from err
+            raise store_error(err, self._store_path()) from err
 
     def fetchone(self) -> Any:
         try:
             return super().fetchone()
         except sqlite3.Error as err:
-            raise store_error(err, self.connection.path) from err
+            raise store_error(err, self._store_path()) from err
 
     def fetchmany(self, size: int | None = None) -> list[Any]:
         try:
             return super().fetchmany(self.arraysize if size is None else size)
         except sqlite3.Error as err:
-            raise store_error(err, self.connection.path) from err
+            raise store_error(err, self._store_path()) from err
 
     def fetchall(self) -> list[Any]:
         try:
             return super().fetchall()
         except sqlite3.Error as err:
-            raise store_error(err, self.connection.path) from err
+            raise store_error(err, self._store_path()) from err
 
     def __next__(self) -> Any:
         try:
             return super().__next__()
         except sqlite3.Error as err:
-            raise store_error(err, self.connection.path) from err
+            raise store_error(err, self._store_path()) from err
 
 
 class CheckedConnection(sqlite3.Connection):

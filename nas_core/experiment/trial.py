@@ -21,16 +21,19 @@ import socket
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import torch
 from torch import nn
 
-from nas_core.errors import ConfigError
+from nas_core.errors import ConfigError, NasError
 from nas_core.experiment.oom import is_out_of_memory
 from nas_core.interfaces import FAILED, PRUNED, SUCCEEDED
 from nas_core.pruning import TrialPruned, TrialReporting, reporting
 from nas_core.threads import torch_threads
+
+if TYPE_CHECKING:
+    from nas_core.space.search_space import SearchSpace
 
 __all__ = ["SpaceSpec", "TrialJob", "TrialOutcome", "run_trial", "build_space", "trial_seed", "trial_device", "worker_id"]
 
@@ -168,7 +171,7 @@ def _dumps(obj: Any) -> bytes:
     return cloudpickle.dumps(obj)
 
 
-def prime(token: str, space: nn.Module, trainer: Any) -> None:
+def prime(token: str, space: SearchSpace, trainer: Any) -> None:
     """Cache already-built objects in this process (the in-process executor skips unpickling)."""
     _CACHE[token] = (space, trainer)
 
@@ -247,8 +250,8 @@ def run_trial(job: TrialJob) -> TrialOutcome:
                         partial=status == PRUNED)
 
 
-class NonFiniteObjectiveError(FloatingPointError):
-    """The trainer reported NaN or an infinity for the objective."""
+class NonFiniteObjectiveError(NasError, FloatingPointError):
+    """The trainer reported NaN or an infinity for the objective (a :class:`NasError`, and a ``FloatingPointError``)."""
 
 
 def _check_metrics(raw: Any, objective: str) -> dict[str, float]:

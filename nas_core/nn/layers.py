@@ -36,7 +36,7 @@ __all__ = [
 
 
 def _bind(cls: type, args: tuple, kwargs: dict) -> dict[str, Any]:
-    sig = inspect.signature(cls.__init__)
+    sig = inspect.signature(cls.__init__)  # type: ignore[misc]  # the class's own constructor
     bound = sig.bind(None, *args, **kwargs)
     bound.apply_defaults()
     out = dict(bound.arguments)
@@ -120,22 +120,27 @@ class ConvNd(MutableLayer):
     """The shared base of the mutable ``Conv1d``/``Conv2d``/``Conv3d``: test ``isinstance(m,
     ConvNd)`` to treat any of them alike (e.g. to slice its weight for a sampled kernel)."""
 
-    _nd = 2
+    #: how many spatial dimensions the convolution has (1, 2 or 3)
+    spatial_dims: int = 2
+    # set by the torch convolution this class is mixed into
+    weight: torch.Tensor
+    bias: torch.Tensor | None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         plain_args = self._record(args, kwargs)
         self.torch_cls.__init__(self, **plain_args)
 
-    def _tuple(self, v: Any) -> tuple[int, ...]:
-        return tuple(v) if isinstance(v, (tuple, list)) else (v,) * self._nd
+    def spatial_tuple(self, v: Any) -> tuple[int, ...]:
+        """``v`` (an int, or one per spatial dimension) as one int per spatial dimension."""
+        return tuple(v) if isinstance(v, (tuple, list)) else (v,) * self.spatial_dims
 
     def _slice(self, name: str, tensor: torch.Tensor, args: dict[str, Any]) -> torch.Tensor:
         out_c, in_c, groups = args["out_channels"], args["in_channels"], args["groups"]
         if name == "bias":
             return tensor[:out_c]
         w = tensor[:out_c, : in_c // groups]
-        k = self._tuple(args["kernel_size"])
-        return _centre(w, tuple(range(2, 2 + self._nd)), k)
+        k = self.spatial_tuple(args["kernel_size"])
+        return _centre(w, tuple(range(2, 2 + self.spatial_dims)), k)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.is_mutable():
@@ -145,7 +150,7 @@ class ConvNd(MutableLayer):
         b = self._slice("bias", self.bias, a) if self.bias is not None else None
         if a.get("padding_mode", "zeros") != "zeros":
             raise SpaceDefinitionError("mutable convolutions support padding_mode='zeros' only.")
-        conv = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[self._nd]
+        conv = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[self.spatial_dims]
         return conv(x, w, b, a["stride"], a["padding"], a["dilation"], a["groups"])
 
 
@@ -153,7 +158,7 @@ class Conv1d(ConvNd, nn.Conv1d):
     """``nn.Conv1d`` whose channels, kernel, stride, padding, dilation or groups may be choices."""
 
     torch_cls = nn.Conv1d
-    _nd = 1
+    spatial_dims = 1
 
 
 class Conv2d(ConvNd, nn.Conv2d):
@@ -163,14 +168,14 @@ class Conv2d(ConvNd, nn.Conv2d):
     """
 
     torch_cls = nn.Conv2d
-    _nd = 2
+    spatial_dims = 2
 
 
 class Conv3d(ConvNd, nn.Conv3d):
     """``nn.Conv3d`` whose hyper-parameters may be choices."""
 
     torch_cls = nn.Conv3d
-    _nd = 3
+    spatial_dims = 3
 
 
 class Linear(MutableLayer, nn.Linear):
@@ -195,6 +200,15 @@ class Linear(MutableLayer, nn.Linear):
 
 
 class _BatchNorm(MutableLayer):
+    # set by the torch batch norm this class is mixed into
+    weight: nn.Parameter
+    bias: nn.Parameter
+    running_mean: torch.Tensor | None
+    running_var: torch.Tensor | None
+    num_batches_tracked: torch.Tensor | None
+    momentum: float | None
+    eps: float
+    track_running_stats: bool
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.torch_cls.__init__(self, **self._record(args, kwargs))
 
@@ -206,9 +220,11 @@ class _BatchNorm(MutableLayer):
             return self.torch_cls.forward(self, x)
         a = self.current_args()
         n = a["num_features"]
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked.add_(1)
-        momentum = self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked)
+        tracked = self.num_batches_tracked  # None without running stats
+        if self.training and self.track_running_stats and tracked is not None:
+            tracked.add_(1)
+        # momentum None: a cumulative average (irrelevant without running stats)
+        momentum = self.momentum if self.momentum is not None else 1.0 / float(tracked) if tracked is not None else 0.0
         use_batch = self.training or not self.track_running_stats
         return F.batch_norm(
             x,

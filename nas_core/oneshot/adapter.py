@@ -19,7 +19,7 @@ object and datasets directly. :class:`TrainerAdapter` turns those pieces into th
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sized, cast
 
 import torch
 from torch import nn
@@ -106,7 +106,7 @@ class TrainerAdapter(Trainer):
     def _loader(self, data: Dataset, shuffle: bool) -> DataLoader:
         gen = torch.Generator().manual_seed(self.seed) if shuffle else None
         # persistent workers: a one-shot search cycles through a loader many times (a new pass, no new processes)
-        extra = {"num_workers": self.workers, "persistent_workers": True} if self.workers else {}
+        extra: dict[str, Any] = {"num_workers": self.workers, "persistent_workers": True} if self.workers else {}
         return DataLoader(data, batch_size=self.batch_size, shuffle=shuffle, generator=gen, **extra)
 
     def train_loader(self) -> DataLoader:
@@ -189,5 +189,5 @@ class TrainerAdapter(Trainer):
 
     def __repr__(self) -> str:
         opt = type(self.optimizer).__name__ if self.optimizer is not None else "Adam(lr=0.001)"
-        return (f"TrainerAdapter(train={len(self.train_data)} examples, batch_size={self.batch_size}, optimizer={opt}, "
+        return (f"TrainerAdapter(train={len(cast(Sized, self.train_data))} examples, batch_size={self.batch_size}, optimizer={opt}, "
                 f"device={self.device}{', DataParallel ' + str(self.device_ids) if self.device_ids else ''})")

@@ -8,6 +8,7 @@ from typing import Any, Callable, ClassVar, Mapping
 import torch
 from torch import nn
 
+from nas_core.checks import check_choice, check_int, check_number
 from nas_core.errors import ConfigError, NasError
 from nas_core.interfaces.strategy import OneShotStrategy
 from nas_core.space.architecture import FORMATS, export_architecture
@@ -18,16 +19,13 @@ __all__ = ["BaseOneShot", "check_positive_int", "check_positive"]
 
 
 def check_positive_int(who: str, name: str, value: Any, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{who} {name} must be an integer >= {minimum}, got {value!r}.")
-    return value
+    """:func:`nas_core.checks.check_int` with a lower bound only (a :class:`ConfigError`)."""
+    return check_int(who, name, value, minimum)
 
 
 def check_positive(who: str, name: str, value: Any, allow_zero: bool = False) -> float:
-    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and (value >= 0 if allow_zero else value > 0)
-    if not ok:
-        raise ValueError(f"{who} {name} must be a number {'>= 0' if allow_zero else '> 0'}, got {value!r}.")
-    return float(value)
+    """A number > 0 (>= 0 with ``allow_zero``), or a :class:`ConfigError`."""
+    return check_number(who, name, value, 0.0, strict=not allow_zero)
 
 
 class BaseOneShot(OneShotStrategy):
@@ -46,9 +44,7 @@ class BaseOneShot(OneShotStrategy):
         who = type(self).__name__
         self.epochs = check_positive_int(who, "epochs", epochs)
         self.seed = check_positive_int(who, "seed", seed, minimum=0)
-        if arch_data not in ("split", "val"):
-            raise ValueError(f"{who} arch_data must be 'split' or 'val', got {arch_data!r}.")
-        self.arch_data = arch_data
+        self.arch_data = check_choice(who, "arch_data", arch_data, ("split", "val"))
         self.arch_fraction = check_positive(who, "arch_fraction", arch_fraction)
         self.gradient_clip = None if gradient_clip is None else check_positive(who, "gradient_clip", gradient_clip)
         self.supernet: Supernet | None = None
@@ -85,7 +81,7 @@ class BaseOneShot(OneShotStrategy):
         if self._sample is None or self.supernet is None:
             raise NasError(f"{type(self).__name__}.export() before fit(): call strategy.fit(model_space, trainer) first.")
         if fmt not in FORMATS:
-            raise ValueError(f"unknown architecture format {fmt!r}; use one of {FORMATS}.")
+            raise ConfigError(f"unknown architecture format {fmt!r}; use one of {FORMATS}.")
         if file is not None:
             export_architecture(self.supernet.space, self._sample, fmt=fmt, file=file)
         return dict(self._sample)

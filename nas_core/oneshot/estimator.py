@@ -31,7 +31,8 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
-from nas_core.errors import ConfigError
+from nas_core.checks import check_int
+from nas_core.errors import ConfigError, ConfigTypeError
 from nas_core.interfaces.profiler import Profiler
 from nas_core.space.model_space import search_space
 from nas_core.space.search_space import SearchSpace, sample_key
@@ -47,11 +48,10 @@ class EstimatedExpectationProfiler(Profiler):
     def __init__(self, profiler: Any, space: SearchSpace | nn.Module, *, max_enumerate: int = 256,
                  num_samples: int = 16, probes: int = 4, probe_budget: int = 4096, seed: int = 0) -> None:
         if not callable(getattr(profiler, "profile", None)):
-            raise TypeError(f"expected a profiler with profile(sample) -> float, got {type(profiler).__name__}.")
+            raise ConfigTypeError(f"expected a profiler with profile(sample) -> float, got {type(profiler).__name__}.")
         for name, value, low in (("max_enumerate", max_enumerate, 1), ("num_samples", num_samples, 2),
                                  ("probes", probes, 1), ("probe_budget", probe_budget, 0)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"EstimatedExpectationProfiler {name} must be an integer >= {low}, got {value!r}.")
+            check_int("EstimatedExpectationProfiler", name, value, low)
         self.profiler = profiler
         self.space = space if isinstance(space, SearchSpace) else search_space(space)
         self.unit = getattr(profiler, "unit", "")  # type: ignore[misc]
@@ -114,7 +114,7 @@ class EstimatedExpectationProfiler(Profiler):
         """``E[cost]`` under independent per-label ``probs``: exact, or an unbiased estimate (see the module)."""
         missing = [l for l in self.labels if l not in probs]
         if missing:
-            raise ValueError(f"expectation needs probabilities for {missing}.")
+            raise ConfigError(f"expectation needs probabilities for {missing}.")
         ref = next(iter(probs.values())) if probs else torch.zeros(())
         if self.exact:
             assert self.table is not None
@@ -161,7 +161,7 @@ def with_expectation(profiler: Any, space: SearchSpace | nn.Module | None = None
         return profiler
     space = space if space is not None else getattr(profiler, "space", None)
     if not isinstance(space, (SearchSpace, nn.Module)):
-        raise TypeError(
+        raise ConfigTypeError(
             f"{type(profiler).__name__} has no expectation(probs), so the expected cost is estimated from "
             "profile(sample) over the space's samples; pass the model space too, e.g. "
             "ExpectationProfilerPenalty(profiler, baseline, space=model_space) (or give the profiler a .space)."

@@ -19,16 +19,18 @@ In weighted mode:
 from __future__ import annotations
 
 import itertools
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, cast
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nas_core.errors import SpaceDefinitionError
+from nas_core.errors import ConfigError, SpaceDefinitionError
 from nas_core.nn.layers import ConvNd, MutableLayer
 from nas_core.space.expr import ValueChoice, ValueExpr, evaluate, expr_max, is_expr, leaf_choices
-from nas_core.space.input_choice import reduce_inputs
+from nas_core.space.input_choice import InputChoice, reduce_inputs
+from nas_core.space.layer_choice import LayerChoice
+from nas_core.space.repeat import Repeat
 from nas_core.space.search_space import SearchSpace
 
 __all__ = [
@@ -68,7 +70,7 @@ class MixState:
         try:
             return self.weights[label]
         except KeyError:
-            raise RuntimeError(
+            raise ConfigError(
                 f"the supernet is in weighted mode but has no weights for label {label!r}; give a weight vector "
                 "for every label of the space."
             ) from None
@@ -76,6 +78,8 @@ class MixState:
 
 class _Mixed(nn.Module):
     """Base: holds the state without registering it as a submodule."""
+
+    state: MixState
 
     def __init__(self, state: MixState, label: str) -> None:
         super().__init__()
@@ -93,8 +97,8 @@ def _add(total: Any, term: torch.Tensor) -> torch.Tensor:
 class MixedLayerChoice(_Mixed):
     """A LayerChoice in a supernet: one candidate (sample) or a weighted sum (weighted)."""
 
-    def __init__(self, choice: nn.Module, state: MixState) -> None:
-        super().__init__(state, choice.label)
+    def __init__(self, choice: LayerChoice, state: MixState) -> None:
+        super().__init__(state, choice.require_label())
         self.candidates = choice.candidates
         self.domain = list(choice.domain)
 
@@ -126,8 +130,8 @@ def _tensor_out(y: Any, label: str) -> torch.Tensor:
 class MixedInputChoice(_Mixed):
     """An InputChoice in a supernet: the sampled subset, or a weighted sum over subsets."""
 
-    def __init__(self, choice: nn.Module, state: MixState) -> None:
-        super().__init__(state, choice.label)
+    def __init__(self, choice: InputChoice, state: MixState) -> None:
+        super().__init__(state, choice.require_label())
         self.n_candidates = choice.n_candidates
         self.reduction = choice.reduction
         self.domain = choice.domain
@@ -135,7 +139,7 @@ class MixedInputChoice(_Mixed):
 
     def forward(self, inputs: Sequence[Any]) -> Any:
         if len(inputs) != self.n_candidates:
-            raise ValueError(f"InputChoice {self.label!r} expects {self.n_candidates} inputs, got {len(inputs)}.")
+            raise SpaceDefinitionError(f"InputChoice {self.label!r} expects {self.n_candidates} inputs, got {len(inputs)}.")
         st = self.state
         if st.mode == "sample":
             return reduce_inputs([inputs[i] for i in st.sample[self.label]], self.reduction)
@@ -164,10 +168,10 @@ class ExprDistribution:
 
     def __init__(self, value: Any, space: SearchSpace) -> None:
         leaves = leaf_choices(value)
-        self.labels = [leaf.label for leaf in leaves]
+        self.labels = [leaf.require_label() for leaf in leaves]
         domains = [space.choices[l].domain for l in self.labels]
         self.values: list[Any] = []
-        self.combos: list[list[tuple[tuple[int, ...], int]]] = []  # per value: (label indices)
+        self.combos: list[list[tuple[int, ...]]] = []  # per value: the label index combinations giving it
         by_value: dict[str, int] = {}
         for idx in itertools.product(*(range(len(d)) for d in domains)):
             sample = {l: domains[k][i] for k, (l, i) in enumerate(zip(self.labels, idx))}
@@ -196,8 +200,8 @@ class ExprDistribution:
 class MixedRepeat(_Mixed):
     """A Repeat in a supernet: the sampled depth, or a weighted sum of the outputs at each depth."""
 
-    def __init__(self, repeat: nn.Module, state: MixState) -> None:
-        label = repeat.depth_choice.label if isinstance(repeat.depth_choice, ValueChoice) else "<expr>"
+    def __init__(self, repeat: Repeat, state: MixState) -> None:
+        label = repeat.depth_choice.require_label() if isinstance(repeat.depth_choice, ValueChoice) else "<expr>"
         super().__init__(state, label)
         self.blocks = repeat.blocks
         self.depth_choice = repeat.depth_choice
@@ -215,7 +219,7 @@ class MixedRepeat(_Mixed):
             w = st.weight(self.label)
             domain = self.depth_choice.candidates
             with_grad, without = st.paths(self.label, len(domain))
-            wanted = {domain[i]: w[i] for i in list(with_grad) + list(without)}
+            wanted: dict[Any, Any] = {domain[i]: w[i] for i in list(with_grad) + list(without)}
             grad_depth = max((domain[i] for i in with_grad), default=0)
         else:
             wanted = dict(zip(self.dist.values, self.dist.weights(st)))
@@ -256,8 +260,11 @@ def _family(layer: nn.Module) -> str:
 class MixedWidthLayer(_Mixed):
     """A ``nas_core.nn`` layer with value choices: sliced (sample) or channel/kernel-masked (weighted)."""
 
+    out_ind: torch.Tensor  # buffers: per value of the width, the channels it keeps
+    kernel_ind: torch.Tensor  # per value of the kernel, the taps it covers
+
     def __init__(self, layer: MutableLayer, state: MixState, path: str) -> None:
-        super().__init__(state, ",".join(sorted({l.label for l in leaf_choices(list(layer.value_choices().values()))})))
+        super().__init__(state, ",".join(sorted({l.require_label() for l in leaf_choices(list(layer.value_choices().values()))})))
         self.layer = layer
         self.family = _family(layer)
         args = layer.init_args
@@ -284,8 +291,9 @@ class MixedWidthLayer(_Mixed):
             self.register_buffer("out_ind", ind, persistent=False)
 
     def _check_conv(self, args: Mapping[str, Any], varying: set[str], space: SearchSpace, path: str) -> None:
-        nd = self.layer._nd
-        tup = self.layer._tuple
+        layer = cast(ConvNd, self.layer)  # the "Conv" family
+        nd = layer.spatial_dims
+        tup = layer.spatial_tuple
         if "groups" in varying:
             combos = ExprDistribution((args["groups"], args["in_channels"], args["out_channels"]), space)
             if any(not (g == i == o) for g, i, o in combos.values):
@@ -333,12 +341,14 @@ class MixedWidthLayer(_Mixed):
         if st.mode == "sample":
             return layer(x)
         if self.family == "Conv":
-            w = layer.weight
+            conv_layer = cast(ConvNd, layer)
+            w = conv_layer.weight
             if self.kernel_dist is not None:
                 kw = _mix(self.kernel_dist.weights(st), self.kernel_ind)
                 w = w * kw
-            conv = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[layer._nd]
-            y = conv(x, w, layer.bias, layer.stride, self.pad, layer.dilation, layer.groups)
+            conv: Callable[..., torch.Tensor] = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[conv_layer.spatial_dims]
+            torch_conv = cast(nn.Conv2d, layer)  # any of nn.Conv1d/2d/3d: the attributes are the same
+            y = conv(x, w, conv_layer.bias, torch_conv.stride, self.pad, torch_conv.dilation, torch_conv.groups)
         else:
             y = layer.torch_cls.forward(layer, x)
         if self.out_dist is not None:
@@ -354,13 +364,14 @@ def _first(value: Any, space: SearchSpace) -> Any:
     leaves = leaf_choices(value)
     if not leaves:
         return value
-    return evaluate(value, {l.label: space.choices[l.label].domain[0] for l in leaves})
+    return evaluate(value, {l.require_label(): space.choices[l.require_label()].domain[0] for l in leaves})
 
 
 def _mix(weights: list[Any], ind: torch.Tensor) -> torch.Tensor:
     """``sum_v weights[v] * ind[v]`` where weights are tensors or floats."""
-    out = None
+    out: torch.Tensor | None = None
     for w, row in zip(weights, ind):
         term = w * row
         out = term if out is None else out + term
+    assert out is not None, "a distribution has at least one value"
     return out

@@ -16,7 +16,7 @@ from typing import Any, Callable, Mapping
 
 import torch
 
-from nas_core.errors import NasError
+from nas_core.errors import ConfigError, ConfigTypeError, NasError
 from nas_core.interfaces.profiler import Profiler
 
 __all__ = [
@@ -38,7 +38,7 @@ class NoFeasibleSampleError(NasError, RuntimeError):
 
 def _check_profiler(profiler: Any, who: str) -> None:
     if not callable(getattr(profiler, "profile", None)):
-        raise TypeError(
+        raise ConfigTypeError(
             f"{who} needs a profiler (an object with profile(sample) -> float, e.g. FlopsProfiler(model_space, "
             f"dummy_input)); got {type(profiler).__name__}."
         )
@@ -63,13 +63,13 @@ class ProfilerPenalty:
         who = type(self).__name__
         _check_profiler(profiler, who)
         if isinstance(baseline, bool) or not isinstance(baseline, (int, float)) or not baseline > 0:
-            raise ValueError(f"{who} baseline must be a positive number in the profiler's unit, got {baseline!r}.")
+            raise ConfigError(f"{who} baseline must be a positive number in the profiler's unit, got {baseline!r}.")
         if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale >= 0:
-            raise ValueError(f"{who} scale must be a number >= 0, got {scale!r}.")
+            raise ConfigError(f"{who} scale must be a number >= 0, got {scale!r}.")
         if nonlinear not in NONLINEAR:
-            raise ValueError(f"{who} nonlinear must be one of {NONLINEAR}, got {nonlinear!r}.")
+            raise ConfigError(f"{who} nonlinear must be one of {NONLINEAR}, got {nonlinear!r}.")
         if aggregate not in AGGREGATE:
-            raise ValueError(f"{who} aggregate must be one of {AGGREGATE}, got {aggregate!r}.")
+            raise ConfigError(f"{who} aggregate must be one of {AGGREGATE}, got {aggregate!r}.")
         self.profiler = profiler
         self.baseline = float(baseline)
         self.scale = float(scale)
@@ -116,7 +116,7 @@ class ExpectationProfilerPenalty(ProfilerPenalty):
         """``profiler.expectation(probs)`` as a torch scalar."""
         cost = self.profiler.expectation(probs)
         if not isinstance(cost, torch.Tensor):
-            raise TypeError(
+            raise ConfigTypeError(
                 f"{type(self.profiler).__name__}.expectation returned {type(cost).__name__}, not a torch tensor: a "
                 "Python number carries no gradient to the architecture parameters. Return a torch scalar."
             )
@@ -163,13 +163,13 @@ class RangeProfilerFilter:
         _check_profiler(profiler, "RangeProfilerFilter")
         for name, v in (("min", min), ("max", max)):
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v)):
-                raise ValueError(f"RangeProfilerFilter {name} must be a number or None, got {v!r}.")
+                raise ConfigError(f"RangeProfilerFilter {name} must be a number or None, got {v!r}.")
         if min is None and max is None:
-            raise ValueError("RangeProfilerFilter needs min, max or both; with neither every sample is legal.")
+            raise ConfigError("RangeProfilerFilter needs min, max or both; with neither every sample is legal.")
         if min is not None and max is not None and min > max:
-            raise ValueError(f"RangeProfilerFilter min ({min:g}) is above max ({max:g}); swap them.")
+            raise ConfigError(f"RangeProfilerFilter min ({min:g}) is above max ({max:g}); swap them.")
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
-            raise ValueError(f"RangeProfilerFilter patience must be a positive integer, got {patience!r}.")
+            raise ConfigError(f"RangeProfilerFilter patience must be a positive integer, got {patience!r}.")
         self.profiler = profiler
         self.min = min
         self.max = max
@@ -217,7 +217,7 @@ def check_penalty(strategy: str, penalty: Any, expected: type) -> None:
     if penalty is None or isinstance(penalty, expected):
         return
     other = {ExpectationProfilerPenalty: "differentiable", SampleProfilerPenalty: "sampling-based"}
-    raise TypeError(
+    raise ConfigTypeError(
         f"{strategy} is {other.get(expected, '')} and takes penalty={expected.__name__}(profiler, baseline), got "
         f"{type(penalty).__name__}. ExpectationProfilerPenalty serves DARTS and ProxylessNAS (its gradient reaches "
         "the architecture logits); SampleProfilerPenalty serves ENAS (it shapes the reward of each sample)."

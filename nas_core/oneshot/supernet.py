@@ -8,7 +8,7 @@ from typing import Any, Iterator, Mapping
 import torch
 from torch import nn
 
-from nas_core.errors import SpaceDefinitionError
+from nas_core.errors import ConfigError, SpaceDefinitionError
 from nas_core.nn.layers import MutableLayer, Parametrized
 from nas_core.space.input_choice import InputChoice
 from nas_core.space.layer_choice import LayerChoice
@@ -128,7 +128,7 @@ class Supernet(nn.Module):
         """Run the weighted mixture: ``weights[label]`` over each domain (see :class:`MixState`)."""
         missing = [l for l in self.space.labels if l not in weights]
         if missing:
-            raise ValueError(f"set_weights needs a weight vector for every label; missing {missing}.")
+            raise ConfigError(f"set_weights needs a weight vector for every label; missing {missing}.")
         self.state.mode = "weighted"
         self.state.weights = dict(weights)
         self.state.grad_paths = dict(grad_paths or {})

@@ -6,7 +6,15 @@
   choice, two LayerChoices (including a weak blur), a kernel choice and an
   InputChoice skip;
 * :class:`ZeroLossTrainer`: random data and a task loss that is exactly zero, to check that a
-  penalty alone moves the architecture.
+  penalty alone moves the architecture;
+* the registration kit every one-shot strategy plugin runs against its registry name::
+
+      @pytest.mark.parametrize("kwargs, match", BAD_ARGUMENTS)
+      def test_bad_arguments(kwargs, match):
+          assert_rejects("darts", kwargs, match)
+
+      def test_registered_by_name():
+          assert_registered("darts")
 """
 from __future__ import annotations
 
@@ -16,12 +24,16 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from nas_core import nn as nnn
+from nas_core.nn import layers as nnn  # the mutable layers (typed to take ValueChoice arguments)
+from nas_core.errors import ConfigError
+from nas_core.interfaces.strategy import OneShotStrategy
 from nas_core.interfaces.trainer import Trainer
 from nas_core.shapes import CostModel, CostModelProfiler, check_terms, op_cost_terms, trace
+from nas_core.registry import create
 from nas_core.space import InputChoice, LayerChoice, ModelSpace, ValueChoice, search_space
 
-__all__ = ["MacsProfiler", "DigitsOneShotSpace", "ZeroLossTrainer", "conv_block"]
+__all__ = ["MacsProfiler", "DigitsOneShotSpace", "ZeroLossTrainer", "conv_block", "BAD_ARGUMENTS", "assert_registered",
+           "assert_rejects"]
 
 
 class MacsProfiler(CostModelProfiler):
@@ -99,3 +111,31 @@ class ZeroLossTrainer(Trainer):
 
     def make_optimizer(self, params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
         return torch.optim.SGD(params, lr=0.01)
+
+
+#: (keyword arguments, part of the error message) that every :class:`~nas_core.oneshot.BaseOneShot`
+#: strategy rejects with a :class:`~nas_core.errors.ConfigError`
+BAD_ARGUMENTS: list[tuple[dict[str, Any], str]] = [
+    ({"epochs": 0}, "epochs must be an integer >= 1"),
+    ({"arch_data": "test"}, "arch_data must be 'split' or 'val'"),
+    ({"seed": -1}, "seed must be an integer >= 0"),
+]
+
+
+def assert_registered(name: str) -> OneShotStrategy:
+    """The registry builds strategy ``name`` as a one-shot strategy that keeps its ``epochs`` and ``seed``."""
+    strategy = create("strategy", name, epochs=2, seed=1)
+    assert isinstance(strategy, OneShotStrategy), f"{name!r} built a {type(strategy).__name__}, not a OneShotStrategy"
+    assert (getattr(strategy, "epochs", None), getattr(strategy, "seed", None)) == (2, 1), (
+        f"{name!r} did not keep epochs=2, seed=1")
+    return strategy
+
+
+def assert_rejects(name: str, kwargs: dict[str, Any], match: str) -> ConfigError:
+    """Building strategy ``name`` with ``kwargs`` raises a :class:`ConfigError` whose message holds ``match``."""
+    try:
+        create("strategy", name, **kwargs)
+    except ConfigError as err:
+        assert match in str(err), f"{name!r} with {kwargs} said {str(err)!r}; expected it to say {match!r}"
+        return err
+    raise AssertionError(f"{name!r} accepted {kwargs}; it should raise a ConfigError saying {match!r}")

@@ -3,19 +3,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Iterable, Literal, Sequence
+from typing import Callable, Final, Iterable, Literal, Sequence
 
 __all__ = ["LearningCurve", "TrialHistory", "CurveStatus", "RUNNING", "COMPLETED", "STOPPED", "FAILED"]
 
 CurveStatus = Literal["running", "completed", "pruned", "failed"]
 #: the trial is still training (or its worker died before it ended)
-RUNNING = "running"
+RUNNING: Final = "running"
 #: the trainer returned: the curve is complete
-COMPLETED = "completed"
+COMPLETED: Final = "completed"
 #: a pruner stopped the trial
-STOPPED = "pruned"
+STOPPED: Final = "pruned"
 #: the trainer raised
-FAILED = "failed"
+FAILED: Final = "failed"
 
 
 def as_score(value: float | None, maximize: bool) -> float:

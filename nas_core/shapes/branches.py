@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import torch
 
-from nas_core.errors import ShapeInferenceError
+from nas_core.errors import ShapeInferenceError, SpaceDefinitionError
 from nas_core.nn.layers import Parametrized
 from nas_core.space.expr import ValueChoice, ValueExpr
 from nas_core.space.input_choice import InputChoice, reduce_inputs
@@ -30,7 +30,7 @@ __all__ = ["trace_layer_choice", "trace_input_choice", "trace_repeat", "trace_pa
 
 # -- mutable modules ----------------------------------------------------------------
 def trace_layer_choice(tracer: Recorder, lc: LayerChoice, *args: Any, **kwargs: Any) -> Any:
-    label = lc.label
+    label = lc.require_label()
     outs: dict[Any, Any] = {}
     for key in lc.domain:
         with tracer.condition(Cond.atom(label, [key])), tracer.branch({label: key}):
@@ -74,8 +74,8 @@ def _merge_into(tracer: Recorder, real: Any, branches: dict[tuple, Any], labels:
 def trace_input_choice(tracer: Recorder, ic: InputChoice, inputs: Any) -> Any:
     inputs = list(inputs)
     if len(inputs) != ic.n_candidates:
-        raise ValueError(f"InputChoice {ic.label!r} expects {ic.n_candidates} inputs, got {len(inputs)}.")
-    label = ic.label
+        raise SpaceDefinitionError(f"InputChoice {ic.label!r} expects {ic.n_candidates} inputs, got {len(inputs)}.")
+    label = ic.require_label()
     syms = [tracer.sym_of(t) if isinstance(t, torch.Tensor) else None for t in inputs]
     outs: dict[tuple, Any] = {}
     real_by_key: dict[tuple, Any] = {}
@@ -146,8 +146,8 @@ def trace_repeat(tracer: Recorder, rep: Repeat, x: Any) -> Any:
         raise ShapeInferenceError(f"Repeat {sorted(depth.labels)}: blocks change the rank of their input; keep it fixed.")
     dc = rep.depth_choice
     if isinstance(dc, ValueChoice):
-        dims = tuple(case([dc.label], {(d,): alts[d].shape[i] for d in possible}, desc="dim") for i in range(nd))
-        cond = case([dc.label], {(d,): alts[d].cond for d in possible}, desc="present")
+        dims = tuple(case([dc.require_label()], {(d,): alts[d].shape[i] for d in possible}, desc="dim") for i in range(nd))
+        cond = case([dc.require_label()], {(d,): alts[d].cond for d in possible}, desc="present")
     else:
         dims = tuple(sym_apply(lambda d, *opts, i=i: opts[possible.index(d)], depth,
                                *[alts[p].shape[i] for p in possible]) for i in range(nd))
@@ -174,7 +174,7 @@ def depth_condition(rep: Repeat, depth: Any, j: int) -> Any:
     """Condition that block ``j`` of a Repeat runs (depth > j)."""
     dc = rep.depth_choice
     if isinstance(dc, ValueChoice):
-        return Cond.atom(dc.label, [d for d in dc.candidates if d > j])
+        return Cond.atom(dc.require_label(), [d for d in dc.candidates if d > j])
     return sym_apply(lambda d: d > j, depth)
 
 

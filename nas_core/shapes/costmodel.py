@@ -85,6 +85,11 @@ class _Group:
                 flat[i] = sum(t(s) for t in terms)
             self.table = flat.reshape([len(d) for d in self.domains]) if labels else flat.reshape(())
 
+    def tabled(self) -> np.ndarray:
+        """The table of a group that is not lazy (one entry per combination of its labels)."""
+        assert self.table is not None, "a lazy group has no table"
+        return self.table
+
     def value(self, sample: Mapping[str, Any]) -> float:
         key = tuple(_hkey(sample[l]) for l in self.labels)
         v = self.cache.get(key)
@@ -110,7 +115,7 @@ def _merge_groups(groups: list[_Group], space: SearchSpace, order: Mapping[str, 
         for g in (a, b):
             # move g's axes into the merged label order, then broadcast over the others
             perm = sorted(range(len(g.labels)), key=lambda i: labels.index(g.labels[i]))
-            t = np.transpose(g.table, perm) if g.labels else g.table
+            t = np.transpose(g.tabled(), perm) if g.labels else g.tabled()
             view = [sizes[l] if l in g.labels else 1 for l in labels]
             total = total + t.reshape(view)
         return _Group(labels, a.terms + b.terms, space, table=total)
@@ -178,7 +183,7 @@ class CostModel:
             items = [build(sub) for sub in arr]
             return memo.setdefault(tuple(map(id, items)), items)
 
-        return build(g.table)
+        return build(g.tabled())
 
     def _compile(self) -> Callable[[Mapping[str, Any]], float]:
         """Generate ``_cost(s)``: fetch every used label at once (``operator.itemgetter``, a C
@@ -196,7 +201,7 @@ class CostModel:
                 env[f"G{gi}"] = g.value
                 parts.append(f"G{gi}(s)")
             elif not g.labels:
-                const += float(g.table)
+                const += float(g.tabled())
             else:
                 names = [used.setdefault(l, f"v{len(used)}") for l in g.labels]
                 env[f"T{gi}"] = self._lookup_table(g, memo)
@@ -258,9 +263,9 @@ class CostModel:
             if g.lazy:
                 total += np.fromiter((g.value(s) for s in samples), dtype=np.float64, count=n)
             elif not g.labels:
-                total += float(g.table)
+                total += float(g.tabled())
             else:
-                total += g.table[tuple(idx[l] for l in g.labels)]
+                total += g.tabled()[tuple(idx[l] for l in g.labels)]
         return total
 
     # -- expectation --------------------------------------------------------------------------

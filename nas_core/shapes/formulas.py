@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, cast
 
 from torch import nn
 
@@ -181,7 +181,7 @@ def leaf(shape: Callable[..., Any] | str = "same", costs: Callable[..., Mapping[
     """
 
     def deco(cls: type) -> type:
-        infer = same_shape if shape == "same" else shape
+        infer: Callable[..., Any] = same_shape if shape == "same" else cast(Callable[..., Any], shape)
         register_formula(cls, Formula(infer, costs, name=f"leaf:{cls.__name__}"), leaf=True)
         return cls
 

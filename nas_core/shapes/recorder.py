@@ -86,14 +86,14 @@ class Recorder(TorchFunctionMode):
         super().__init__()
         self.model = model
         self.table = table
-        self.names = {}
+        self.names: dict[int, str] = {}
         for name, m in model.named_modules(remove_duplicate=False):
             self.names.setdefault(id(m), name or "<root>")
         self.syms: dict[int, SymTensor] = {}
         self.keep: list[Any] = []
         self.conds: list[Any] = []
         self.leaf_depth = 0
-        self.stack: list[tuple[nn.Module, bool]] = []
+        self.stack: list[tuple[nn.Module, ModuleCall]] = []  # the module calls under way, innermost last
         self.ops: list[OpRecord] = []
         self.checks: list[Check] = []
         self.paths_seen: dict[str, int] = {}

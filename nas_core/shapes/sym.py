@@ -136,7 +136,7 @@ def sym_apply(fn: Callable[..., Any], *args: Any, desc: str | None = None) -> An
     labels = labels_of(*args)
     if not labels and not any(isinstance(a, Sym) for a in args):
         return fn(*args)
-    return Sym(labels, lambda s: fn(*(evaluate_sym(a, s) for a in args)), desc or getattr(fn, "__name__", "fn"))
+    return Sym(labels, lambda s: fn(*(evaluate_sym(a, s) for a in args)), desc or str(getattr(fn, "__name__", "fn")))
 
 
 def case(labels: Sequence[str], branches: Mapping[Any, Any], key: Callable[[tuple], Any] | None = None,

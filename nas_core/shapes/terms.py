@@ -66,7 +66,7 @@ def structural_conditions(model: nn.Module) -> dict[int, Any]:
             return
         conds[id(module)] = cond
         if isinstance(module, LayerChoice):
-            label = module.label
+            label = module.require_label()
             for key in module.domain:
                 c = all_of(cond, Cond.atom(label, [key]))
                 walk(module.candidate(key), c)

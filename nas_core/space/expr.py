@@ -11,6 +11,7 @@ import operator
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from nas_core.errors import SpaceDefinitionError
+from nas_core.space.mutable import require_label
 
 __all__ = ["ValueExpr", "ValueChoice", "evaluate", "is_expr", "leaf_choices"]
 
@@ -148,6 +149,10 @@ class ValueChoice(ValueExpr):
     @property
     def default(self) -> Any:
         return self.candidates[0]
+
+    def require_label(self) -> str:
+        """The label; a choice gets one from its constructor or from ``search_space(model)``."""
+        return require_label(self)
 
     def evaluate(self, sample: Mapping[str, Any] | None = None) -> Any:
         if sample is None:

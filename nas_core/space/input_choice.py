@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import torch
 from torch import nn
@@ -102,7 +102,7 @@ class InputChoice(MutableModule, Decision):
                     f"InputChoice over {n} candidates with any number chosen has 2**{n} options; "
                     "set n_chosen, or split the choice."
                 )
-            sizes = range(n + 1)
+            sizes: Iterable[int] = range(n + 1)
         else:
             sizes = [self.n_chosen]
         return [list(c) for k in sizes for c in itertools.combinations(range(n), k)]
@@ -118,13 +118,13 @@ class InputChoice(MutableModule, Decision):
 
     def forward(self, inputs: Sequence[Any]) -> Any:
         if len(inputs) != self.n_candidates:
-            raise ValueError(
+            raise SpaceDefinitionError(
                 f"InputChoice {self.label!r} expects {self.n_candidates} inputs, got {len(inputs)}."
             )
         return reduce_inputs([inputs[i] for i in self.current], self.reduction)
 
     def freeze(self, sample: Mapping[str, Any]) -> nn.Module:
-        return ChosenInputs(sample[self.label], self.reduction)
+        return ChosenInputs(sample[self.require_label()], self.reduction)
 
     def module_decisions(self) -> list[Decision]:
         return [self]

@@ -64,7 +64,7 @@ class LayerChoice(MutableModule, Decision):
         return self.candidate(self.current)(*args, **kwargs)
 
     def freeze(self, sample: Mapping[str, Any]) -> nn.Module:
-        return self.candidate(sample[self.label])
+        return self.candidate(sample[self.require_label()])
 
     def module_decisions(self) -> list[Decision]:
         return [self]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import random as _random
-from typing import Any, Iterator, Mapping
+from typing import Any, ContextManager, Iterator, Mapping
 
 import torch
 from torch import nn
@@ -86,7 +86,7 @@ class ModelSpace(nn.Module):
     def freeze(self, sample: Mapping[str, Any], example_input: Any = None) -> nn.Module:
         return self.space.freeze(sample, example_input)
 
-    def activate(self, sample: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    def activate(self, sample: Mapping[str, Any]) -> ContextManager[dict[str, Any]]:
         return self.space.activate(sample)
 
     def set_current(self, sample: Mapping[str, Any]) -> None:

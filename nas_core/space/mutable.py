@@ -5,8 +5,10 @@ from typing import Any, Mapping
 
 from torch import nn
 
+from nas_core.errors import SpaceDefinitionError
 
-__all__ = ["MutableModule", "Decision"]
+
+__all__ = ["MutableModule", "Decision", "require_label"]
 
 
 class Decision:
@@ -20,6 +22,10 @@ class Decision:
     label: str | None
     current: Any
 
+    def require_label(self) -> str:
+        """The label; a decision gets one from its constructor or from ``search_space(model)``."""
+        return require_label(self)
+
     @property
     def domain(self) -> list[Any]:  # pragma: no cover - interface
         raise NotImplementedError
@@ -27,6 +33,16 @@ class Decision:
     @property
     def default(self) -> Any:
         return self.domain[0]
+
+
+def require_label(decision: Any) -> str:
+    """``decision.label``, or a :class:`SpaceDefinitionError` when it has none yet."""
+    if decision.label is None:
+        raise SpaceDefinitionError(
+            f"this {type(decision).__name__} has no label yet: give it label=..., or call "
+            "nas_core.space.search_space(model) first (it names every unlabelled choice)."
+        )
+    return str(decision.label)
 
 
 class MutableModule(nn.Module):

@@ -8,6 +8,8 @@ them. Nothing else changes: a scope is not a decision and survives freezing as a
 """
 from __future__ import annotations
 
+from typing import Any
+
 from torch import nn
 
 from nas_core.space.expr import leaf_choices
@@ -35,7 +37,7 @@ class MutableScope(nn.Module):
         for module in self.modules():
             if not isinstance(module, MutableModule):
                 continue
-            objs = list(module.module_decisions())
+            objs: list[Any] = list(module.module_decisions())
             for value in module.value_choices().values():
                 objs.extend(leaf_choices(value))
             for obj in objs:

@@ -281,7 +281,7 @@ def _dropped_modules(model: nn.Module, sample: Mapping[str, Any]) -> list[nn.Mod
     def walk(m: nn.Module) -> None:
         kept.add(id(m))
         if isinstance(m, LayerChoice):
-            chosen = m.candidate(sample[m.label])
+            chosen = m.candidate(sample[m.require_label()])
             dropped.extend(c for c in m.candidates.values() if c is not chosen)
             walk(chosen)
             return

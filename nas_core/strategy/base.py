@@ -1,39 +1,15 @@
 """A base class for seeded ask/tell strategies: option checks, seeding, state checks."""
 from __future__ import annotations
 
-import numbers
 import random
 from typing import Any, Mapping
 
-from nas_core.errors import ConfigError
+from nas_core.checks import check_int, check_prob  # re-exported: strategies import them from here
 from nas_core.interfaces.strategy import FAILED, REJECTED, SUCCEEDED, Strategy, TrialResult
 from nas_core.strategy.encoding import SampleCodec
 from nas_core.strategy.errors import StrategySetupError, StrategyStateError
 
 __all__ = ["SeededStrategy", "check_int", "check_prob", "usable_score", "result_to_dict", "result_from_dict"]
-
-
-def check_int(owner: str, name: str, value: Any, minimum: int, maximum: int | None = None,
-              allow_none: bool = False) -> int | None:
-    """``value`` as an int in ``[minimum, maximum]``, or a :class:`ConfigError` saying so."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum or (
-        maximum is not None and value > maximum
-    ):
-        upper = f" and <= {maximum}" if maximum is not None else ""
-        none = " (or None for the default)" if allow_none else ""
-        raise ConfigError(f"{owner}: {name} must be an integer >= {minimum}{upper}{none}, got {value!r}.")
-    return int(value)
-
-
-def check_prob(owner: str, name: str, value: Any, allow_none: bool = False) -> float | None:
-    """``value`` as a float in [0, 1], or a :class:`ConfigError` saying so."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= float(value) <= 1.0:
-        raise ConfigError(f"{owner}: {name} must be a probability in [0, 1], got {value!r}.")
-    return float(value)
 
 
 def usable_score(result: TrialResult) -> float | None:

@@ -249,7 +249,7 @@ class Filter(Middleware):
         return None if keep else f"constraint not met (Filter predicate {_describe(self.predicate)!r} returned False)"
 
     def ask(self) -> dict[str, Any] | None:
-        reason = ""
+        reason: str | None = ""
         sample: dict[str, Any] | None = None
         for _ in range(self.patience):
             sample = self.inner.ask()

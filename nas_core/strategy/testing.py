@@ -29,7 +29,7 @@ class ToyNet(ModelSpace):
     def __init__(self) -> None:
         super().__init__()
         width = ValueChoice([4, 8, 16], label="width")
-        from nas_core import nn as nas_nn
+        from nas_core.nn import layers as nas_nn
 
         self.conv = nas_nn.Conv2d(1, width, 3, padding=1)
         self.act1 = LayerChoice({"relu": nn.ReLU(), "tanh": nn.Tanh()}, label="act")

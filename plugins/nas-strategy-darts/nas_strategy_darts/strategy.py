@@ -6,6 +6,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from nas_core.errors import ConfigError
 from nas_core.oneshot import BaseOneShot, ExpectationProfilerPenalty, Supernet, check_penalty, forever, to_device
 from nas_core.oneshot.base import check_positive, check_positive_int
 
@@ -45,7 +46,7 @@ class DARTS(BaseOneShot):
         self.tau_max = check_positive("DARTS", "tau_max", tau_max)
         self.tau_min = check_positive("DARTS", "tau_min", tau_min)
         if self.tau_min > self.tau_max:
-            raise ValueError(f"DARTS tau_min ({tau_min}) is above tau_max ({tau_max}); swap them.")
+            raise ConfigError(f"DARTS tau_min ({tau_min}) is above tau_max ({tau_max}); swap them.")
         self.warmup_epochs = check_positive_int("DARTS", "warmup_epochs", warmup_epochs, minimum=0)
         self.unrolled = bool(unrolled)
 

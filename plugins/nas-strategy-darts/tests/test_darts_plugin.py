@@ -1,18 +1,13 @@
-"""The `darts` plugin registers through the hooks and validates its arguments."""
+"""The `darts` plugin registers through the hooks and validates its arguments (the one-shot kit)."""
 import pytest
 
-import nas_core
-from nas_core import OneShotStrategy
+from nas_core.oneshot.testing import BAD_ARGUMENTS, assert_registered, assert_rejects
 
 
 def test_registered_by_name():
-    strategy = nas_core.create("strategy", "darts", epochs=2, seed=1)
-    assert isinstance(strategy, OneShotStrategy) and strategy.epochs == 2 and strategy.seed == 1
+    assert_registered("darts")
 
 
-@pytest.mark.parametrize("kwargs, match", [({"epochs": 0}, "epochs must be an integer >= 1"),
-                                           ({"arch_data": "test"}, "arch_data must be 'split' or 'val'"),
-                                           ({"seed": -1}, "seed must be an integer >= 0")])
+@pytest.mark.parametrize("kwargs, match", BAD_ARGUMENTS)
 def test_bad_arguments(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        nas_core.create("strategy", "darts", **kwargs)
+    assert_rejects("darts", kwargs, match)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from nas_core.errors import ConfigError
+
 __all__ = ["Controller"]
 
 
@@ -20,7 +22,7 @@ class Controller(nn.Module):
                  tanh_constant: float = 2.5) -> None:
         super().__init__()
         if cell not in ("lstm", "gru"):
-            raise ValueError(f"ENAS controller cell must be 'lstm' or 'gru', got {cell!r}.")
+            raise ConfigError(f"ENAS controller cell must be 'lstm' or 'gru', got {cell!r}.")
         self.sizes = list(domain_sizes)
         self.hidden = hidden
         self.kind = cell

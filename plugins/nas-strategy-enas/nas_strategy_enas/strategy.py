@@ -5,6 +5,8 @@ from typing import Any, Callable, Mapping
 
 import torch
 
+from nas_core.errors import ConfigError, ConfigTypeError
+
 from nas_core.oneshot import (
     BaseOneShot, NoFeasibleSampleError, RangeProfilerFilter, SampleProfilerPenalty, Supernet, check_penalty, forever,
     to_device,
@@ -49,15 +51,15 @@ class ENAS(BaseOneShot):
                          gradient_clip=gradient_clip)
         check_penalty("ENAS", penalty, SampleProfilerPenalty)
         if filter is not None and not callable(filter):
-            raise TypeError(
+            raise ConfigTypeError(
                 f"ENAS filter must be a RangeProfilerFilter(profiler, min, max) or a function sample -> bool, got "
                 f"{type(filter).__name__}."
             )
         if not callable(reward_metric) and reward_metric not in ("accuracy", "loss"):
-            raise ValueError(f"ENAS reward_metric must be 'accuracy', 'loss' or a function (output, target) -> float, "
+            raise ConfigError(f"ENAS reward_metric must be 'accuracy', 'loss' or a function (output, target) -> float, "
                              f"got {reward_metric!r}.")
         if cell not in ("lstm", "gru"):
-            raise ValueError(f"ENAS cell must be 'lstm' or 'gru', got {cell!r}.")
+            raise ConfigError(f"ENAS cell must be 'lstm' or 'gru', got {cell!r}.")
         self.penalty = penalty
         self.filter = filter
         self.ctrl_steps = check_positive_int("ENAS", "ctrl_steps", ctrl_steps)
@@ -65,7 +67,7 @@ class ENAS(BaseOneShot):
         self.entropy_weight = check_positive("ENAS", "entropy_weight", entropy_weight, allow_zero=True)
         self.baseline_decay = check_positive("ENAS", "baseline_decay", baseline_decay, allow_zero=True)
         if self.baseline_decay >= 1:
-            raise ValueError(f"ENAS baseline_decay must be below 1, got {baseline_decay!r}.")
+            raise ConfigError(f"ENAS baseline_decay must be below 1, got {baseline_decay!r}.")
         self.hidden = check_positive_int("ENAS", "hidden", hidden)
         self.cell = cell
         self.reward_metric = reward_metric

@@ -5,6 +5,8 @@ from typing import Any, Mapping
 
 import torch
 
+from nas_core.errors import ConfigError, ConfigTypeError
+
 __all__ = ["HardwareLoss", "LOSS_TYPES"]
 
 #: loss type -> the keys its grad_reg_loss_params need, and their defaults (official implementation)
@@ -22,7 +24,7 @@ class HardwareLoss:
 
     def __init__(self, loss_type: str, params: Mapping[str, Any] | None, ref: float) -> None:
         if loss_type not in LOSS_TYPES:
-            raise ValueError(
+            raise ConfigError(
                 f"unknown grad_reg_loss_type {loss_type!r}; use 'mul#log' (alpha * CE * (log E[lat] / log ref) ** beta), "
                 "'add#linear' (CE + lambda * (E[lat] - ref) / ref) or None (no hardware loss)."
             )
@@ -30,23 +32,23 @@ class HardwareLoss:
         if params is None:
             params = dict(needed)
         if not isinstance(params, Mapping):
-            raise TypeError(f"grad_reg_loss_params must be a dict such as {needed}, got {type(params).__name__}.")
+            raise ConfigTypeError(f"grad_reg_loss_params must be a dict such as {needed}, got {type(params).__name__}.")
         missing = [k for k in needed if k not in params]
         if missing:
-            raise ValueError(
+            raise ConfigError(
                 f"grad_reg_loss_type {loss_type!r} needs grad_reg_loss_params with {sorted(needed)}; missing "
                 f"{missing}. For example grad_reg_loss_params={needed}."
             )
         unknown = [k for k in params if k not in needed]
         if unknown:
-            raise ValueError(f"grad_reg_loss_params for {loss_type!r} take only {sorted(needed)}; unknown keys {unknown}.")
+            raise ConfigError(f"grad_reg_loss_params for {loss_type!r} take only {sorted(needed)}; unknown keys {unknown}.")
         for k, v in params.items():
             if isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise ValueError(f"grad_reg_loss_params[{k!r}] must be a number, got {v!r}.")
+                raise ConfigError(f"grad_reg_loss_params[{k!r}] must be a number, got {v!r}.")
         if isinstance(ref, bool) or not isinstance(ref, (int, float)) or not ref > 0:
-            raise ValueError(f"ref_latency must be a positive number in the profiler's unit, got {ref!r}.")
+            raise ConfigError(f"ref_latency must be a positive number in the profiler's unit, got {ref!r}.")
         if loss_type == "mul#log" and ref <= 1:
-            raise ValueError(f"'mul#log' divides by log(ref_latency); ref_latency must be above 1, got {ref!r}.")
+            raise ConfigError(f"'mul#log' divides by log(ref_latency); ref_latency must be above 1, got {ref!r}.")
         self.loss_type = loss_type
         self.params = {k: float(v) for k, v in params.items()}
         self.ref = float(ref)

@@ -6,6 +6,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from nas_core.errors import ConfigError
+
 from nas_core.oneshot import BaseOneShot, ExpectationProfilerPenalty, Supernet, check_penalty, forever, to_device
 from nas_core.oneshot.base import check_positive, check_positive_int
 
@@ -71,17 +73,17 @@ class ProxylessNAS(BaseOneShot):
         self.dummy_input = _dummy(dummy_input)
         if applied_hardware is not None:
             if penalty is not None:
-                raise ValueError(
+                raise ConfigError(
                     "ProxylessNAS got both penalty= and applied_hardware=; give one hardware term: penalty="
                     "ExpectationProfilerPenalty(profiler, baseline), or applied_hardware with grad_reg_loss_type."
                 )
             if grad_reg_loss_type is None:
-                raise ValueError(
+                raise ConfigError(
                     f"ProxylessNAS got applied_hardware={applied_hardware!r} but grad_reg_loss_type=None, so nothing "
                     "would use it; set grad_reg_loss_type to 'add#linear' or 'mul#log'."
                 )
             if isinstance(applied_hardware, str) and self.dummy_input is None:
-                raise ValueError(
+                raise ConfigError(
                     f"ProxylessNAS applied_hardware={applied_hardware!r} builds the profiler on the space and needs "
                     "dummy_input= (a tensor, or a shape such as (1, 3, 224, 224))."
                 )
