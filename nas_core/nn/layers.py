@@ -100,9 +100,10 @@ class MutableLayer(MutableModule):
             if src.dim() == 0:
                 p.copy_(src)
             else:
-                p.copy_(self._slice(name, src, args))
+                p.copy_(self.slice_parameter(name, src, args))
 
-    def _slice(self, name: str, tensor: torch.Tensor, args: dict[str, Any]) -> torch.Tensor:
+    def slice_parameter(self, name: str, tensor: torch.Tensor, args: dict[str, Any]) -> torch.Tensor:
+        """The part of parameter ``name`` (the full ``tensor``) that the layer built with ``args`` uses."""
         raise NotImplementedError
 
 
@@ -134,7 +135,7 @@ class ConvNd(MutableLayer):
         """``v`` (an int, or one per spatial dimension) as one int per spatial dimension."""
         return tuple(v) if isinstance(v, (tuple, list)) else (v,) * self.spatial_dims
 
-    def _slice(self, name: str, tensor: torch.Tensor, args: dict[str, Any]) -> torch.Tensor:
+    def slice_parameter(self, name: str, tensor: torch.Tensor, args: dict[str, Any]) -> torch.Tensor:
         out_c, in_c, groups = args["out_channels"], args["in_channels"], args["groups"]
         if name == "bias":
             return tensor[:out_c]
@@ -146,8 +147,8 @@ class ConvNd(MutableLayer):
         if not self.is_mutable():
             return self.torch_cls.forward(self, x)
         a = self.current_args()
-        w = self._slice("weight", self.weight, a)
-        b = self._slice("bias", self.bias, a) if self.bias is not None else None
+        w = self.slice_parameter("weight", self.weight, a)
+        b = self.slice_parameter("bias", self.bias, a) if self.bias is not None else None
         if a.get("padding_mode", "zeros") != "zeros":
             raise SpaceDefinitionError("mutable convolutions support padding_mode='zeros' only.")
         conv = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[self.spatial_dims]
@@ -186,7 +187,7 @@ class Linear(MutableLayer, nn.Linear):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         nn.Linear.__init__(self, **self._record(args, kwargs))
 
-    def _slice(self, name: str, tensor: torch.Tensor, args: dict[str, Any]) -> torch.Tensor:
+    def slice_parameter(self, name: str, tensor: torch.Tensor, args: dict[str, Any]) -> torch.Tensor:
         if name == "bias":
             return tensor[: args["out_features"]]
         return tensor[: args["out_features"], : args["in_features"]]
@@ -195,8 +196,8 @@ class Linear(MutableLayer, nn.Linear):
         if not self.is_mutable():
             return nn.Linear.forward(self, x)
         a = self.current_args()
-        b = self._slice("bias", self.bias, a) if self.bias is not None else None
-        return F.linear(x, self._slice("weight", self.weight, a), b)
+        b = self.slice_parameter("bias", self.bias, a) if self.bias is not None else None
+        return F.linear(x, self.slice_parameter("weight", self.weight, a), b)
 
 
 class _BatchNorm(MutableLayer):
@@ -212,7 +213,7 @@ class _BatchNorm(MutableLayer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.torch_cls.__init__(self, **self._record(args, kwargs))
 
-    def _slice(self, name: str, tensor: torch.Tensor, args: dict[str, Any]) -> torch.Tensor:
+    def slice_parameter(self, name: str, tensor: torch.Tensor, args: dict[str, Any]) -> torch.Tensor:
         return tensor[: args["num_features"]]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -268,7 +269,7 @@ class LayerNorm(MutableLayer, nn.LayerNorm):
         ):
             raise SpaceDefinitionError("a mutable LayerNorm normalizes one dimension: pass an int or a ValueChoice.")
 
-    def _slice(self, name: str, tensor: torch.Tensor, args: dict[str, Any]) -> torch.Tensor:
+    def slice_parameter(self, name: str, tensor: torch.Tensor, args: dict[str, Any]) -> torch.Tensor:
         return tensor[: args["normalized_shape"]]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

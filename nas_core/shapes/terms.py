@@ -99,7 +99,7 @@ def _own_params(module: nn.Module) -> Any:
 
         def count(sample: Mapping[str, Any]) -> int:
             args = module.current_args(sample)
-            return sum(module._slice(n, p, args).numel() for n, p in params)
+            return sum(module.slice_parameter(n, p, args).numel() for n, p in params)
 
         from nas_core.shapes.sym import labels_of
 

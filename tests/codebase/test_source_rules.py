@@ -210,3 +210,75 @@ def test_a_plugin_importing_another_plugin_declares_it():
             if other_dist not in declared:
                 undeclared.append(f"{_shown(module.path)} imports {name} but {own_dist} does not declare {other_dist}")
     assert not undeclared, "\n".join(undeclared)
+
+
+def _runtime_imports(module: SourceModule, names: set[str]) -> set[str]:
+    """First-party modules ``module`` imports at run time (at the top or inside functions; not
+    under ``if TYPE_CHECKING:``)."""
+    tree = ast.parse(module.path.read_text(encoding="utf-8"))
+    type_only: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            type_only.update(id(n) for child in node.body for n in ast.walk(child))
+    deps = set()
+    for node in ast.walk(tree):
+        if id(node) in type_only:
+            continue
+        if isinstance(node, ast.ImportFrom):
+            source = _resolve(module, node)
+            for alias in node.names:
+                full = f"{source}.{alias.name}"
+                deps.add(full if full in names else source)
+        elif isinstance(node, ast.Import):
+            deps.update(alias.name for alias in node.names)
+    return (deps & names) - {module.dotted}
+
+
+def import_cycles(modules: list[SourceModule]) -> list[list[str]]:
+    """The groups of modules that import one another, directly or through others (Tarjan)."""
+    names = {m.dotted for m in modules}
+    graph = {m.dotted: _runtime_imports(m, names) for m in modules}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return cycles
+
+
+def test_the_cycle_check_finds_a_cycle_and_skips_type_only_imports(tmp_path):
+    pkg = tmp_path / "demo_pkg"
+    pkg.mkdir()
+    (pkg / "a.py").write_text("def f():\n    from demo_pkg.b import g\n")
+    (pkg / "b.py").write_text("from demo_pkg import a\n")
+    (pkg / "c.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from demo_pkg.a import f\n")
+    modules = [SourceModule(pkg / f"{n}.py", f"demo_pkg.{n}") for n in "abc"]
+    assert import_cycles(modules) == [["demo_pkg.a", "demo_pkg.b"]]
+
+
+def test_no_import_cycles():
+    cycles = import_cycles(source_modules())
+    assert not cycles, "modules that import one another (split out what both need):\n" + "\n".join(
+        " <-> ".join(group) for group in cycles)

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from nas_profiler_device.errors import MeasurementError
+from nas_profiler_device.onnx_backend import export_onnx, ort_feeds, ort_session
 
 __all__ = ["SpeedReference"]
 
@@ -50,8 +51,6 @@ class SpeedReference:
 
     def onnx_model(self) -> bytes:
         if self.onnx is None:
-            from nas_profiler_device.measure import export_onnx
-
             self.onnx = export_onnx(self.module, list(self.inputs))
         return self.onnx
 
@@ -64,10 +63,8 @@ class SpeedReference:
         key = (backend, threads)
         if key not in self._runners:
             if backend == "onnxruntime":
-                from nas_profiler_device.measure import _ort_feeds, _ort_session
-
-                session = _ort_session(self.onnx_model(), threads)
-                feeds = _ort_feeds(session, [list(t.shape) for t in self.inputs] if self.module is not None
+                session = ort_session(self.onnx_model(), threads)
+                feeds = ort_feeds(session, [list(t.shape) for t in self.inputs] if self.module is not None
                                    else [[int(d) for d in i.shape] for i in session.get_inputs()])
                 self._runners[key] = lambda: session.run(None, feeds)
             else:
