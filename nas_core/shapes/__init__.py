@@ -16,11 +16,15 @@ from nas_core.shapes.formulas import (
     same_shape,
     unregister_formula,
 )
+from nas_core.shapes.merges import CHOICE_MODULES, Merge, choice_merges
 from nas_core.shapes.sym import Sym, all_of, any_of, case, evaluate_sym, is_sym, labels_of, numel, sym, sym_apply
 from nas_core.shapes.terms import check_terms, op_cost_terms, param_terms, structural_conditions
 from nas_core.shapes.trace import ModuleCall, OpRecord, ShapeTrace, SymTensor, TracedInt, hp, require, trace, validity_error
 
 __all__ = [
+    "CHOICE_MODULES",
+    "Merge",
+    "choice_merges",
     "COST_KINDS",
     "CostModel",
     "CostModelProfiler",

@@ -16,18 +16,13 @@ compiling the terms into a CostModel stays small whatever the size of the space.
 """
 from __future__ import annotations
 
-import itertools
 import warnings
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from nas_core.errors import ProfilerError
-from nas_core.nn.layers import Parametrized
-from nas_core.shapes import ShapeTrace, SymTensor, evaluate_sym, labels_of
-from nas_core.space.expr import ValueExpr
+from nas_core.shapes import CHOICE_MODULES, Merge, ShapeTrace, SymTensor, choice_merges, evaluate_sym, labels_of
 from nas_core.space.input_choice import InputChoice
-from nas_core.space.layer_choice import LayerChoice
-from nas_core.space.repeat import Repeat
 from nas_profiler_nnmeter.ops import PASSTHROUGH, FusionRules, op_type
 from nas_profiler_nnmeter.sample_graph import SampleGraph
 
@@ -49,15 +44,6 @@ class Node:
         return self.op.path
 
 
-@dataclass
-class _Merge:
-    """A tensor that is one of several alternatives, picked by the sample."""
-
-    labels: frozenset[str]
-    select: Callable[[Mapping[str, Any]], Any]  # sample -> key
-    alternatives: dict[Any, SymTensor | None]
-
-
 def hashable(v: Any) -> Any:
     return tuple(hashable(x) for x in v) if isinstance(v, list) else v
 
@@ -68,7 +54,7 @@ class KernelGraph:
     def __init__(self, trace: ShapeTrace, rules: FusionRules) -> None:
         self.trace = trace
         self.rules = rules
-        self.merges: dict[int, _Merge] = {}
+        self.merges: dict[int, Merge] = {}
         self._build_merges()
         self.nodes: list[Node] = []
         self.producer: dict[int, int] = {}
@@ -137,61 +123,24 @@ class KernelGraph:
         return frozenset([p])
 
     def _build_merges(self) -> None:
-        calls_seen: dict[int, int] = {}
         for call in self.trace.calls:
             m = call.module
-            k = calls_seen.get(id(m), 0)
-            calls_seen[id(m)] = k + 1
-            out = call.output
-            if not isinstance(out, SymTensor):
-                if isinstance(m, (LayerChoice, Repeat, InputChoice, Parametrized)) and out is not None:
-                    raise ProfilerError(
-                        f"NnMeterProfiler supports choices whose output is one tensor; {call.path!r} "
-                        f"({type(m).__name__}) returns {type(out).__name__}."
-                    )
+            if not isinstance(m, CHOICE_MODULES):
                 continue
-            if isinstance(m, LayerChoice):
-                alts = {}
-                for key in m.domain:
-                    cc = self.trace.calls_of(m.candidate(key))
-                    alts[key] = cc[k].output if k < len(cc) and isinstance(cc[k].output, SymTensor) else None
-                label = m.label
-                self.merges[id(out)] = _Merge(frozenset([label]), lambda s, _l=label: s[_l], alts)
-            elif isinstance(m, Repeat):
-                dc = m.depth_choice
-                if not isinstance(dc, ValueExpr):
-                    continue
-                alts = {}
-                for d in dc.possible_values():
-                    if d == 0:
-                        alts[d] = call.inputs[0] if call.inputs and isinstance(call.inputs[0], SymTensor) else None
-                    else:
-                        cc = self.trace.calls_of(m.blocks[d - 1])
-                        alts[d] = cc[k].output if k < len(cc) and isinstance(cc[k].output, SymTensor) else None
-                labels = frozenset(dc.labels())
-                self.merges[id(out)] = _Merge(labels, lambda s, _dc=dc: _dc.evaluate(s), alts)
-            elif isinstance(m, InputChoice):
-                cands = call.inputs[0] if call.inputs and isinstance(call.inputs[0], (list, tuple)) else call.inputs
-                alts = {}
-                for subset in m.domain:
-                    subset = tuple(subset)
-                    if len(subset) > 1:
-                        raise ProfilerError(
-                            f"NnMeterProfiler does not support InputChoice {m.label!r} choosing several inputs "
-                            f"(subset {list(subset)} with reduction {m.reduction!r}); use n_chosen=1, or sum the "
-                            "inputs in the module's forward so the add is traced as an op."
-                        )
-                    alts[subset] = cands[subset[0]] if subset and isinstance(cands[subset[0]], SymTensor) else None
-                label = m.label
-                self.merges[id(out)] = _Merge(frozenset([label]), lambda s, _l=label: tuple(s[_l]) if isinstance(s[_l], list) else s[_l], alts)
-            elif isinstance(m, Parametrized):
-                leaves = m.leaves
-                alts = {}
-                for combo in itertools.product(*(leaf.candidates for leaf in leaves)):
-                    cc = self.trace.calls_of(m.variant_for(combo))
-                    alts[tuple(combo)] = cc[k].output if k < len(cc) and isinstance(cc[k].output, SymTensor) else None
-                labels = frozenset(leaf.label for leaf in leaves)
-                self.merges[id(out)] = _Merge(labels, lambda s, _ls=leaves: tuple(s[l.label] for l in _ls), alts)
+            if not isinstance(call.output, SymTensor) and call.output is not None:
+                raise ProfilerError(
+                    f"NnMeterProfiler supports choices whose output is one tensor; {call.path!r} "
+                    f"({type(m).__name__}) returns {type(call.output).__name__}."
+                )
+            if isinstance(m, InputChoice) and isinstance(call.output, SymTensor):
+                several = next((list(s) for s in m.domain if len(s) > 1), None)
+                if several is not None:
+                    raise ProfilerError(
+                        f"NnMeterProfiler does not support InputChoice {m.label!r} choosing several inputs "
+                        f"(subset {several} with reduction {m.reduction!r}); use n_chosen=1, or sum the "
+                        "inputs in the module's forward so the add is traced as an op."
+                    )
+        self.merges = choice_merges(self.trace)
 
     def may_resolve(self, s: SymTensor | None, _stack: frozenset = frozenset()) -> frozenset[int]:
         """Every node ``s`` can resolve to for some sample (through choices, passthroughs, folded BN)."""

@@ -61,7 +61,7 @@ class SampleGraph:
             key = id(s)
             m = self.g.merges.get(key)
             if m is not None:
-                s = m.alternatives.get(m.select(self.s))
+                s = m.resolve(self.s)
                 continue
             p = self.g.producer.get(key)
             if p is None:
