@@ -180,3 +180,16 @@ def test_a_worker_survives_any_error_of_a_call(pool):
     assert isinstance(err, RemoteError) and "could not send back the ok value" in str(err)
     assert executor.submit(sched_kit.pid).result(60) == first and executor.deaths == 0  # the same worker
     assert first != os.getpid()
+
+
+def test_a_worker_killed_while_idle_costs_no_trial_an_attempt(pool):
+    import signal
+
+    executor = pool(1)
+    first = executor.submit(sched_kit.pid).result(60)
+    os.kill(first, signal.SIGKILL)
+    t0 = time.monotonic()
+    while first in executor.worker_pids() and time.monotonic() - t0 < 10:  # until its death is seen
+        time.sleep(0.05)
+    second = executor.submit(sched_kit.pid).result(60)  # runs on a fresh worker, no WorkerDied
+    assert second != first and executor.deaths == 1
