@@ -193,3 +193,15 @@ def test_a_worker_killed_while_idle_costs_no_trial_an_attempt(pool):
         time.sleep(0.05)
     second = executor.submit(sched_kit.pid).result(60)  # runs on a fresh worker, no WorkerDied
     assert second != first and executor.deaths == 1
+
+
+def test_a_trainer_on_cpu_beside_gpu_workers_is_warned_about(caplog):
+    from types import SimpleNamespace
+
+    from nas_core.experiment.settings import warn_if_trainer_ignores_gpus
+
+    gpus = ProcessPoolExecutor(devices=["cuda:0", "cuda:1"])
+    assert warn_if_trainer_ignores_gpus(gpus, SimpleNamespace(device_name="cpu"))
+    assert "set the trainer's device to 'auto'" in caplog.text
+    assert not warn_if_trainer_ignores_gpus(gpus, SimpleNamespace(device_name="auto"))
+    assert not warn_if_trainer_ignores_gpus(ProcessPoolExecutor(2), SimpleNamespace(device_name="cpu"))
