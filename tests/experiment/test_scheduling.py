@@ -205,3 +205,23 @@ def test_a_trainer_on_cpu_beside_gpu_workers_is_warned_about(caplog):
     assert "set the trainer's device to 'auto'" in caplog.text
     assert not warn_if_trainer_ignores_gpus(gpus, SimpleNamespace(device_name="auto"))
     assert not warn_if_trainer_ignores_gpus(ProcessPoolExecutor(2), SimpleNamespace(device_name="cpu"))
+
+
+def test_config_file_sets_schedule_timeout_and_devices(tmp_path):
+    from nas_core.experiment import load_config
+
+    from exp_configs import write_toy
+
+    text = write_toy(tmp_path, executor="process-pool").read_text()
+    text = text.replace('schedule = "sync"', 'schedule = "sync"\ntrial_timeout = "1m30s"')
+    text += 'max_workers = 2\ndevices = ["cuda:0", "cpu"]\n'
+    (tmp_path / "t.toml").write_text(text)
+    exp = load_config(tmp_path / "t.toml").build(progress=False)
+    try:
+        assert (exp.schedule, exp.batch_size, exp.trial_timeout) == ("sync", 1, 90.0)
+        assert [e["NAS_TRIAL_DEVICE"] for e in exp.executor.envs] == ["cuda:0", "cpu"]
+    finally:
+        exp.executor.shutdown()
+    (tmp_path / "t.toml").write_text(text.replace('trial_timeout = "1m30s"', 'trial_timeout = "soon"'))
+    with pytest.raises(ConfigError, match="experiment.trial_timeout: 'soon' is not a duration"):
+        load_config(tmp_path / "t.toml")
