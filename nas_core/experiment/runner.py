@@ -213,6 +213,7 @@ class Experiment:
         store.set_meta("constraints", [b.describe() for b in self.bounds])
         store.set_meta("labels", self.space.labels)
         store.set_meta("costs", list(self.profilers))
+        store.set_meta("budget", {"max_trials": self.max_trials, "max_duration": self.max_duration})
         return store
 
     # -- the strategy, with the pre-training bounds as a Filter -------------------------------
@@ -272,6 +273,7 @@ class Experiment:
         self.best = best_trial(store.trials())
         elapsed0 = float(store.get_meta("elapsed", 0.0))
         t0 = time.monotonic()
+        store.set_meta("run", {"started": time.time(), "elapsed_before": elapsed0})
         local = isinstance(self.executor, InProcessExecutor)
         if local:
             token, payload = uuid.uuid4().hex, b""
