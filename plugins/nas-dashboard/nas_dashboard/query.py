@@ -117,10 +117,15 @@ def trial_page(con: sqlite3.Connection, *, sort: str = "id", descending: bool = 
         raise ConfigError(f"page limit must be 1..1000 and offset >= 0, got limit={limit}, offset={offset}.")
     direction = "DESC" if descending else "ASC"
     total = con.execute(f"SELECT count(*) FROM trials{clause}", args).fetchone()[0]
-    rows = con.execute(
-        f"SELECT {_COLS} FROM trials{clause} ORDER BY ({key}) IS NULL, {key} {direction}, id {direction} "
-        "LIMIT ? OFFSET ?", [*args, *order_args, *order_args, limit, offset]).fetchall()
-    return TablePage(total, [_record(r) for r in rows])
+    if sort == "id":  # the primary key: no sort at all
+        order, order_args = f"id {direction}", []
+    else:  # missing values last in both directions; sort ids only, then read the page's rows
+        order, order_args = f"({key}) IS NULL, {key} {direction}, id {direction}", order_args * 2
+    ids = [r[0] for r in con.execute(f"SELECT id FROM trials{clause} ORDER BY {order} LIMIT ? OFFSET ?",
+                                     [*args, *order_args, limit, offset])]
+    rows = {r[0]: r for r in con.execute(f"SELECT {_COLS} FROM trials WHERE id IN (SELECT value FROM json_each(?))",
+                                         (json.dumps(ids),))}
+    return TablePage(total, [_record(rows[i]) for i in ids])
 
 
 def learning_curve(store: Any, trial_id: int) -> list[dict[str, Any]]:

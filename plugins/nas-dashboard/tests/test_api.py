@@ -220,6 +220,10 @@ def test_architecture_download_is_seed_json_that_apply_fixed_architecture_reads(
     exp.run()
     with TestClient(create_app([tmp_path / "run"])) as c:
         r = c.get("/api/exp/0/trials/2/architecture.json")
+        summary = c.get("/api/exp/0/summary").json()
+    assert summary["max_trials"] == 3 and summary["done"] == 3 and summary["objectives"] == [["accuracy", "max"],
+                                                                                             ["params", "min"]]
+    assert 0 < summary["time_used"] < 120 and summary["axis_labels"]["params"] == "Parameters (parameters)"
     assert r.headers["content-disposition"] == 'attachment; filename="run_trial2_architecture.json"'
     model = apply_fixed_architecture(ToySpace(), r.json())
     assert model(torch.zeros(2, 8)).shape == (2, 3)

@@ -79,6 +79,8 @@ def test_click_a_pareto_point_opens_its_trial(serve, page, gen_store, shots):
     d = _api(base, "/api/exp/0/pareto?x=flops&y=accuracy")
     page.goto(base + "/#/exp/0/pareto")
     page.wait_for_selector("#pareto-plot .scatterlayer .trace path.point")
+    page.check("#pareto-logx")  # costs span decades: the log axis is what a user picks
+    page.wait_for_function("document.getElementById('pareto-plot').layout.xaxis.type === 'log'")
     traces = page.locator("#pareto-plot .scatterlayer .trace")
     assert traces.count() == 3  # trials, infeasible, Pareto set
     front = traces.nth(2).locator("path.point")

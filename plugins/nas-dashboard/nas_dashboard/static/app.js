@@ -141,7 +141,8 @@ async function drawTable(exp) {
   if (t.q) params.set("q", t.q);
   const page = await getJSON(`/api/exp/${exp}/trials?${params}`);
   const cols = s.columns.values;
-  const head = [["id", "#"], ["status", "status"], ...cols.map((c) => [c, s.axis_labels[c] || c]), ["sample", "sample"], ["duration", "s"], ["error", "error"]];
+  const arrow = Object.fromEntries(s.objectives.map(([m, d]) => [m, d === "max" ? " \u2191" : " \u2193"]));
+  const head = [["id", "#"], ["status", "status"], ...cols.map((c) => [c, (s.axis_labels[c] || c) + (arrow[c] || "")]), ["sample", "sample"], ["duration", "s"], ["error", "error"]];
   const table = $("#trial-table");
   if (!table) return;
   table.querySelector("thead").innerHTML = "<tr>" + head.map(([key, title]) => {
@@ -195,7 +196,7 @@ async function drawTrial(main, exp, id) {
   if (t.learning_curve && t.learning_curve.length) {
     $("#curve").innerHTML = '<h2>Learning curve</h2><div class="plot" id="curve-plot"></div>';
     Plotly.newPlot("curve-plot", [{x: t.learning_curve.map((p) => p.step), y: t.learning_curve.map((p) => p.value), mode: "lines+markers", name: "reported"}],
-      {margin: {t: 20, r: 20, b: 45, l: 60}, height: 300, xaxis: {title: "step (epoch)"}, yaxis: {title: "reported value"}}, {displaylogo: false, responsive: true});
+      {margin: {t: 20, r: 20, b: 45, l: 60}, height: 300, xaxis: {title: {text: "step (epoch)"}}, yaxis: {title: {text: "reported value"}}}, {displaylogo: false, responsive: true});
   }
 }
 
@@ -216,10 +217,12 @@ async function drawPareto(main, exp, fresh) {
     main.innerHTML = `<h1>Pareto front</h1>
       <div class="controls"><label>x <select id="pareto-x">${opts(sel.x)}</select></label>
         <label>y <select id="pareto-y">${opts(sel.y)}</select></label>
+        <label><input type="checkbox" id="pareto-logx" ${sel.logx ? "checked" : ""}> log x</label>
         <span class="muted">red: the Pareto set (directions from the objectives; costs are minimised). Click a point to open its trial.</span></div>
       <div class="plot" id="pareto-plot" style="height:560px"></div>`;
     $("#pareto-x").onchange = (ev) => { sel.x = ev.target.value; drawPareto(main, exp, false); };
     $("#pareto-y").onchange = (ev) => { sel.y = ev.target.value; drawPareto(main, exp, false); };
+    $("#pareto-logx").onchange = (ev) => { sel.logx = ev.target.checked; drawPareto(main, exp, false); };
   }
   const d = await getJSON(`/api/exp/${exp}/pareto?x=${encodeURIComponent(sel.x)}&y=${encodeURIComponent(sel.y)}`);
   const onFront = new Set(d.front);
@@ -235,7 +238,7 @@ async function drawPareto(main, exp, fresh) {
     trace(front, `Pareto set (${d.dy} ${d.y}, ${d.dx} ${d.x})`, {color: "#d6453d", size: 11, line: {color: "#1d2330", width: 1}},
       {mode: "lines+markers", line: {color: "#d6453d", shape: "hv", width: 1.5}}),
   ];
-  const layout = {margin: {t: 30, r: 20, b: 55, l: 70}, hovermode: "closest", xaxis: {title: d.x_label}, yaxis: {title: d.y_label},
+  const layout = {margin: {t: 30, r: 20, b: 55, l: 70}, hovermode: "closest", xaxis: {title: {text: d.x_label}, type: sel.logx ? "log" : "linear"}, yaxis: {title: {text: d.y_label}},
     legend: {orientation: "h", y: 1.08}, uirevision: `${sel.x}|${sel.y}`};
   const el = $("#pareto-plot");
   await Plotly.react(el, traces, layout, {displaylogo: false, responsive: true});
@@ -256,7 +259,7 @@ async function drawProgress(main, exp, fresh) {
   if (fresh || !$("#best-trial-plot")) {
     main.innerHTML = `<h1>Best so far</h1><div class="grid2"><div class="plot" id="best-trial-plot"></div><div class="plot" id="best-time-plot"></div></div>`;
   }
-  const layout = (x) => ({margin: {t: 30, r: 20, b: 55, l: 70}, height: 420, xaxis: {title: x}, yaxis: {title: `best ${d.label}`}, showlegend: false});
+  const layout = (x) => ({margin: {t: 30, r: 20, b: 55, l: 70}, height: 420, xaxis: {title: {text: x}}, yaxis: {title: {text: `best ${d.label}`}}, showlegend: false});
   await Plotly.react("best-trial-plot", [bestTraces(d, d.metric, "by_trial")], layout("trial number"), {displaylogo: false, responsive: true});
   await Plotly.react("best-time-plot", [bestTraces(d, d.metric, "by_time")], layout("seconds since the first trial started"), {displaylogo: false, responsive: true});
 }
@@ -273,7 +276,7 @@ async function drawLabels(main, exp, fresh) {
     const traces = d.labels[label].map((g) => ({type: "box", name: g.value, y: g.y, customdata: g.ids, boxpoints: "all", jitter: 0.4,
       pointpos: 0, marker: {size: 4}, hovertemplate: "trial #%{customdata}: %{y}<extra>" + esc(g.value) + "</extra>"}));
     await Plotly.react(`label-plot-${i}`, traces, {title: {text: label, font: {size: 13}}, margin: {t: 40, r: 15, b: 60, l: 60}, height: 320,
-      showlegend: false, yaxis: {title: d.label}}, {displaylogo: false, responsive: true});
+      showlegend: false, yaxis: {title: {text: d.label}}}, {displaylogo: false, responsive: true});
   }
 }
 
@@ -289,7 +292,7 @@ async function drawOneShot(main, exp, fresh) {
   for (const [i, label] of labels.entries()) {
     const traces = d.labels[label].map((c) => ({type: "scatter", mode: "lines+markers", name: c.candidate, x: c.epoch, y: c.p, marker: {size: 5}}));
     await Plotly.react(`oneshot-plot-${i}`, traces, {title: {text: label, font: {size: 13}}, margin: {t: 40, r: 15, b: 45, l: 55}, height: 320,
-      xaxis: {title: "epoch", dtick: 1}, yaxis: {title: "probability", range: [0, 1]}, legend: {font: {size: 11}}}, {displaylogo: false, responsive: true});
+      xaxis: {title: {text: "epoch"}, dtick: 1}, yaxis: {title: {text: "probability"}, range: [0, 1]}, legend: {font: {size: 11}}}, {displaylogo: false, responsive: true});
   }
 }
 
@@ -301,7 +304,7 @@ async function drawCompare(main, fresh) {
   }
   const metric = d[0] ? d[0].best_so_far.label : "";
   await Plotly.react("compare-best", d.map((e) => bestTraces(e.best_so_far, e.name, "by_trial")),
-    {title: {text: "best so far", font: {size: 13}}, height: 440, margin: {t: 40, r: 20, b: 55, l: 70}, xaxis: {title: "trial number"}, yaxis: {title: metric}},
+    {title: {text: "best so far", font: {size: 13}}, height: 440, margin: {t: 40, r: 20, b: 55, l: 70}, xaxis: {title: {text: "trial number"}}, yaxis: {title: {text: metric}}},
     {displaylogo: false, responsive: true});
   const fronts = d.filter((e) => e.pareto).map((e) => {
     const byId = new Map(e.pareto.points.map((p) => [p.id, p]));
@@ -311,7 +314,7 @@ async function drawCompare(main, fresh) {
   });
   const first = d.find((e) => e.pareto);
   await Plotly.react("compare-front", fronts, {title: {text: "Pareto fronts", font: {size: 13}}, height: 440, margin: {t: 40, r: 20, b: 55, l: 70},
-    xaxis: {title: first ? first.pareto.x_label : ""}, yaxis: {title: first ? first.pareto.y_label : ""}}, {displaylogo: false, responsive: true});
+    xaxis: {title: {text: first ? first.pareto.x_label : ""}}, yaxis: {title: {text: first ? first.pareto.y_label : ""}}}, {displaylogo: false, responsive: true});
 }
 
 // -- live updates --------------------------------------------------------------------------------
