@@ -226,11 +226,11 @@ class ExperimentView:
                     v = finite(t.values.get(metric)) if metric else finite(t.score)
                     if t.status != SUCCEEDED or v is None or label not in t.sample:
                         continue
-                    g = groups.setdefault(_value_text(t.sample[label]), {"value": _value_text(t.sample[label]),
-                                                                          "y": [], "ids": []})
+                    raw = t.sample[label]
+                    g = groups.setdefault(_value_text(raw), {"value": _value_text(raw), "y": [], "ids": [], "raw": raw})
                     g["y"].append(v)
                     g["ids"].append(t.id)
-                out[label] = sorted(groups.values(), key=lambda g: g["value"])
+                out[label] = [{k: v for k, v in g.items() if k != "raw"} for g in sorted(groups.values(), key=_order)]
             snap.cache["labels"] = {"metric": metric, "label": axis_label(metric, snap.meta.get("units", {}).get(
                 metric)) if metric else "score", "labels": out}
         return snap.cache["labels"]
@@ -248,6 +248,14 @@ class ExperimentView:
         info = [{k: v for k, v in e.items() if k != "probabilities"} for e in epochs]
         return {"strategy": (meta.get("oneshot") or {}).get("strategy") or (meta.get("fingerprint") or {}).get(
             "strategy"), "epochs": info, "labels": series}
+
+
+def _order(group: dict[str, Any]) -> tuple[int, Any]:
+    """Numbers in numeric order first, then everything else by its text."""
+    raw = group["raw"]
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return (0, raw)
+    return (1, group["value"])
 
 
 def _value_text(v: Any) -> str:

@@ -13,19 +13,12 @@ __all__ = ["connect_readonly", "find_experiments", "ReadOnlyStore"]
 
 
 def connect_readonly(db: Path) -> sqlite3.Connection:
-    """A connection that cannot write (``mode=ro`` and ``query_only``).
+    """A connection that cannot write (SQLite's ``mode=ro`` and ``PRAGMA query_only``).
 
-    A store being written (WAL mode) is read live. A read-only copy whose folder does not
-    allow SQLite to create its ``-shm`` file is opened ``immutable`` instead (it cannot
-    change under us anyway).
+    A store being written (WAL mode) is read live, and a copied store (``trials.db``, with
+    or without its ``-wal`` file) is read as it is.
     """
-    uri = Path(db).resolve().as_uri()
-    try:
-        con = sqlite3.connect(f"{uri}?mode=ro", uri=True, check_same_thread=False)
-        con.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.OperationalError:
-        con = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, check_same_thread=False)
-        con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    con = sqlite3.connect(f"{Path(db).resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
     con.execute("PRAGMA query_only=1")
     return con
 

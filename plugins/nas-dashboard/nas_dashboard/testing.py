@@ -9,7 +9,7 @@ from nas_core.experiment.store import TrialRecord, TrialStore
 
 __all__ = ["generate_store", "LABELS"]
 
-LABELS = {"op": ["conv3x3", "conv5x5", "sep3x3", "skip"], "width": [16, 32, 64], "depth": [1, 2, 3, 4],
+LABELS = {"op": ["conv3x3", "conv5x5", "sep3x3", "skip"], "width": [8, 16, 32, 64], "depth": [1, 2, 3, 4],
           "inputs": [[0], [1], [0, 1]]}
 
 

@@ -134,7 +134,7 @@ def test_label_effects_group_the_objective_by_value(client, gen_store):
     skip = next(g for g in d["labels"]["op"] if g["value"] == "skip")
     assert skip["ids"] == [t.id for t in trials if t.sample["op"] == "skip"]
     assert skip["y"] == [t.metrics["accuracy"] for t in trials if t.sample["op"] == "skip"]
-    assert [g["value"] for g in d["labels"]["width"]] == ["16", "32", "64"]
+    assert [g["value"] for g in d["labels"]["width"]] == ["8", "16", "32", "64"]  # numbers in numeric order
 
 
 def test_trial_page_has_costs_with_units_and_the_error(client, gen_store):
@@ -228,3 +228,23 @@ def test_architecture_download_is_seed_json_that_apply_fixed_architecture_reads(
     model = apply_fixed_architecture(ToySpace(), r.json())
     assert model(torch.zeros(2, 8)).shape == (2, 3)
     assert r.json() == TrialStore(tmp_path / "run").trial(2).sample
+
+
+def test_a_copy_taken_while_a_search_writes_is_read_with_its_wal(tmp_path):
+    from nas_core.experiment.store import TrialRecord
+
+    store = TrialStore(tmp_path / "live")  # open: the last trials are still in trials.db-wal
+    for i in range(1, 6):
+        store.add_trial(TrialRecord(id=i, batch=i, sample={"op": "a"}, status="succeeded", score=i / 10,
+                                    metrics={"accuracy": i / 10}))
+    assert (tmp_path / "live" / "trials.db-wal").exists()
+    (tmp_path / "copy").mkdir()
+    for name in ("trials.db", "trials.db-wal"):
+        shutil.copy(tmp_path / "live" / name, tmp_path / "copy" / name)
+    with TestClient(create_app([tmp_path / "copy", tmp_path / "live"])) as c:
+        exps = c.get("/api/experiments").json()
+        store.add_trial(TrialRecord(id=6, batch=6, sample={"op": "b"}, status="failed", error="boom"))
+        live = c.get("/api/exp/1/summary").json()
+    store.close()
+    assert [e["trials"] for e in exps] == [5, 5] and [e["best"]["id"] for e in exps] == [5, 5]
+    assert live["trials"] == 6 and live["counts"]["failed"] == 1  # the running store is read live

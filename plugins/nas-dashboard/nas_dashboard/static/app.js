@@ -276,7 +276,7 @@ async function drawLabels(main, exp, fresh) {
     const traces = d.labels[label].map((g) => ({type: "box", name: g.value, y: g.y, customdata: g.ids, boxpoints: "all", jitter: 0.4,
       pointpos: 0, marker: {size: 4}, hovertemplate: "trial #%{customdata}: %{y}<extra>" + esc(g.value) + "</extra>"}));
     await Plotly.react(`label-plot-${i}`, traces, {title: {text: label, font: {size: 13}}, margin: {t: 40, r: 15, b: 60, l: 60}, height: 320,
-      showlegend: false, yaxis: {title: {text: d.label}}}, {displaylogo: false, responsive: true});
+      showlegend: false, xaxis: {type: "category"}, yaxis: {title: {text: d.label}}}, {displaylogo: false, responsive: true});
   }
 }
 
