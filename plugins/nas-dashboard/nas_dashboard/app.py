@@ -121,7 +121,7 @@ def create_app(workdirs: Sequence[str | Path], token: str | None = None) -> Any:
         return FileResponse(STATIC / "index.html", headers={"cache-control": "no-store"})
 
     def plotly_js(request: Request) -> Response:
-        return FileResponse(plotly_js_path(), media_type="text/javascript")
+        return FileResponse(plotly_js_path(), media_type="text/javascript", headers={"cache-control": "max-age=3600"})
 
     routes = [
         Route("/", index),

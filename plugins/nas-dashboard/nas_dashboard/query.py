@@ -129,8 +129,13 @@ def trial_page(con: sqlite3.Connection, *, sort: str = "id", descending: bool = 
 
 
 def learning_curve(store: Any, trial_id: int) -> list[dict[str, Any]]:
-    """The trial's intermediate reports (step, metric values) where the store keeps learning curves."""
-    if not store.has_table("curves"):
+    """The trial's intermediate reports, in step order: ``{step, value, metrics}`` (table ``learning_curves``).
+
+    ``value`` is the objective as reported (None for NaN), ``metrics`` every metric of the
+    report; an experiment without reports (no table, or none for this trial) gives ``[]``.
+    """
+    if not store.has_table("learning_curves"):
         return []
-    rows = store.con().execute("SELECT step, value FROM curves WHERE trial_id = ? ORDER BY step", (trial_id,))
-    return [{"step": s, "value": v} for s, v in rows]
+    rows = store.con().execute(
+        "SELECT step, value, metrics FROM learning_curves WHERE trial_id = ? ORDER BY step", (trial_id,))
+    return [{"step": s, "value": v, "metrics": {k: _num(x) for k, x in json.loads(m).items()}} for s, v, m in rows]

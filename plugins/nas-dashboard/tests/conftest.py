@@ -96,7 +96,8 @@ def _missing(why: str) -> None:
 def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1360, "height": 900}, device_scale_factor=1)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)  # generous: CI machines and this shared one can be very busy
+    page.set_default_navigation_timeout(60_000)
     yield page
     context.close()
 

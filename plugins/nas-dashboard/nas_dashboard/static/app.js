@@ -195,8 +195,12 @@ async function drawTrial(main, exp, id) {
     <div id="curve"></div>`;
   if (t.learning_curve && t.learning_curve.length) {
     $("#curve").innerHTML = '<h2>Learning curve</h2><div class="plot" id="curve-plot"></div>';
-    Plotly.newPlot("curve-plot", [{x: t.learning_curve.map((p) => p.step), y: t.learning_curve.map((p) => p.value), mode: "lines+markers", name: "reported"}],
-      {margin: {t: 20, r: 20, b: 45, l: 60}, height: 300, xaxis: {title: {text: "step (epoch)"}}, yaxis: {title: {text: "reported value"}}}, {displaylogo: false, responsive: true});
+    const steps = t.learning_curve.map((p) => p.step);
+    const names = [...new Set(t.learning_curve.flatMap((p) => Object.keys(p.metrics)))];
+    const traces = names.length ? names.map((m) => ({x: steps, y: t.learning_curve.map((p) => p.metrics[m] ?? null), mode: "lines+markers", name: m}))
+      : [{x: steps, y: t.learning_curve.map((p) => p.value), mode: "lines+markers", name: "objective"}];
+    Plotly.newPlot("curve-plot", traces, {margin: {t: 20, r: 20, b: 45, l: 60}, height: 300, xaxis: {title: {text: "step (epoch)"}},
+      yaxis: {title: {text: "reported"}}}, {displaylogo: false, responsive: true});
   }
 }
 
