@@ -59,15 +59,10 @@ def params_profiler(space):
 
 
 def run_search(workdir: str, max_trials: int, sleep: float) -> None:
-    """The search the live browser test starts in the background (resumes the same folder)."""
+    """The search the live browser test runs, then resumes in the background (the same folder)."""
     torch.manual_seed(0)
     space = ToySpace()
     Experiment(space, CheapTrainer(sleep=sleep), "random", profilers={"params": ParamsCost(space)},
                         objectives={"accuracy": "max", "params": "min"}, max_trials=max_trials, workdir=workdir,
                         seed=0, progress=False).run()
 
-
-if __name__ == "__main__":
-    import sys
-
-    run_search(sys.argv[1], int(sys.argv[2]), float(sys.argv[3]))
