@@ -22,6 +22,7 @@ from nas_core.interfaces import (
 )
 from nas_core.registry import create
 from nas_core.space import export_architecture, sample_key, search_space
+from nas_core.experiment.query import best_trial
 from nas_core.experiment.spec import Bound, Objective, parse_constraints, parse_objectives
 from nas_core.experiment.store import TrialRecord, TrialStore
 from nas_core.experiment.trial import (
@@ -33,12 +34,6 @@ __all__ = ["Experiment", "best_trial"]
 log = logging.getLogger("nas_core.experiment")
 
 BEST_ARCH, BEST_WEIGHTS, PARETO_PNG, SUMMARY = "best_architecture.json", "best_model.pt", "pareto.png", "summary.json"
-
-
-def best_trial(trials: list[TrialRecord]) -> TrialRecord | None:
-    """The succeeded, feasible trial with the highest score (the earliest one on a tie)."""
-    ok = [t for t in trials if t.status == SUCCEEDED and t.feasible and t.score is not None]
-    return max(ok, key=lambda t: (t.score, -t.id)) if ok else None
 
 
 def _positive(name: str, value: Any, kind: type = int, allow_none: bool = True, minimum: float = 1) -> Any:

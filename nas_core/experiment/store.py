@@ -3,7 +3,9 @@
 Every trial is written as it finishes; the strategy's state is written after each tell
 and at the end of each batch (the resume point). Several processes or threads may write
 to one store at once: each write is a short ``BEGIN IMMEDIATE`` transaction and every
-thread gets its own connection.
+thread gets its own connection. ``TrialStore(path, read_only=True)`` opens the file
+read-only, for reading commands (``nas results``, the dashboard, :mod:`.query`). Opening
+checks the file (see :mod:`.store_file`): every failure is one :class:`StoreError` line.
 """
 from __future__ import annotations
 
@@ -17,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from nas_core.errors import ConfigError
+from nas_core.errors import ConfigError, StoreError
+from nas_core.experiment import store_file
 
-__all__ = ["TrialStore", "TrialRecord", "SCHEMA_VERSION"]
+__all__ = ["TrialStore", "TrialRecord", "SCHEMA_VERSION", "TRIAL_COLUMNS", "record_from_row"]
 
 SCHEMA_VERSION = 1
 
@@ -42,6 +45,8 @@ CREATE TABLE IF NOT EXISTS trials (
     finished REAL NOT NULL           -- unix time the record was written
 );
 CREATE INDEX IF NOT EXISTS trials_status ON trials(status);
+CREATE INDEX IF NOT EXISTS trials_best ON trials(score DESC, id)  -- the best trial, best-so-far
+    WHERE status = 'succeeded' AND feasible = 1 AND score IS NOT NULL;
 CREATE TABLE IF NOT EXISTS strategy_states (
     trial_id INTEGER PRIMARY KEY,    -- state right after the strategy was told this trial
     state TEXT NOT NULL
@@ -116,28 +121,39 @@ class TrialStore:
 
     FILENAME = "trials.db"
 
-    def __init__(self, path: str | os.PathLike, timeout: float = 60.0) -> None:
+    def __init__(self, path: str | os.PathLike, timeout: float = 60.0, *, read_only: bool = False) -> None:
         path = Path(path)
         if path.is_dir() or path.suffix != ".db":
             path = path / self.FILENAME
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.timeout = timeout
+        self.read_only = read_only
         self._local = threading.local()
-        self._con().executescript(_SCHEMA)  # idempotent; executescript manages its own transaction
-        with self._write() as con:
-            con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        if not read_only:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise StoreError(f"cannot create the experiment folder {path.parent} ({err.strerror or err}); "
+                                 "give a writable --workdir, or fix the permissions.") from err
+        con = self._con()
+        store_file.check_store(con, path, SCHEMA_VERSION, read_only=read_only)
+        if not read_only:
+            con.execute("PRAGMA journal_mode=WAL")  # persistent: set once, every later connection uses it
+            con.executescript(_SCHEMA)  # idempotent; executescript manages its own transaction
+            with self._write() as con:
+                con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     # -- connections ------------------------------------------------------------------------
     def _con(self) -> sqlite3.Connection:
         con = getattr(self._local, "con", None)
         if con is None or getattr(self._local, "pid", None) != os.getpid():
-            con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=NORMAL")
-            con.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
+            con = store_file.connect(self.path, read_only=self.read_only, timeout=self.timeout)
             self._local.con, self._local.pid = con, os.getpid()
         return con
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection (for read queries, see :mod:`nas_core.experiment.query`)."""
+        return self._con()
 
     class _Tx:
         def __init__(self, con: sqlite3.Connection) -> None:
@@ -148,7 +164,18 @@ class TrialStore:
             return self.con
 
         def __exit__(self, exc_type: Any, *exc: Any) -> None:
-            self.con.execute("ROLLBACK" if exc_type else "COMMIT")
+            if exc_type is not None:
+                self._rollback()
+                return
+            try:
+                self.con.execute("COMMIT")
+            except BaseException:  # a failed COMMIT (disk full) leaves the transaction open: end it
+                self._rollback()
+                raise
+
+        def _rollback(self) -> None:
+            if self.con.in_transaction:
+                self.con.execute("ROLLBACK")
 
     def _write(self) -> "TrialStore._Tx":
         return TrialStore._Tx(self._con())
@@ -166,7 +193,7 @@ class TrialStore:
 
     def get_meta(self, key: str, default: Any = None) -> Any:
         row = self._con().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return json.loads(row[0]) if row else default
+        return store_file.loads(row[0], self.path, f"meta value {key!r}") if row else default
 
     # -- trials -----------------------------------------------------------------------------
     def add_trial(self, rec: TrialRecord) -> bool:
@@ -184,12 +211,12 @@ class TrialStore:
 
     def trial(self, trial_id: int) -> TrialRecord | None:
         row = self._con().execute(f"SELECT {_COLS} FROM trials WHERE id = ?", (trial_id,)).fetchone()
-        return _record(row) if row else None
+        return record_from_row(row, self.path) if row else None
 
     def trials(self, status: str | None = None) -> list[TrialRecord]:
         """Every stored trial in trial order (optionally only one status)."""
         q = f"SELECT {_COLS} FROM trials" + (" WHERE status = ?" if status else "") + " ORDER BY id"
-        return [_record(r) for r in self._con().execute(q, (status,) if status else ())]
+        return [record_from_row(r, self.path) for r in self._con().execute(q, (status,) if status else ()).fetchall()]
 
     def count(self, *statuses: str) -> int:
         if not statuses:
@@ -205,7 +232,7 @@ class TrialStore:
 
     def state_after(self, trial_id: int) -> dict[str, Any] | None:
         row = self._con().execute("SELECT state FROM strategy_states WHERE trial_id = ?", (trial_id,)).fetchone()
-        return json.loads(row[0]) if row else None
+        return store_file.loads(row[0], self.path, f"strategy state after trial {trial_id}") if row else None
 
     def end_batch(self, batch: int, next_id: int, state: Mapping[str, Any]) -> None:
         """Mark ``batch`` finished: every trial told, ``state`` is where a resume starts."""
@@ -215,7 +242,7 @@ class TrialStore:
     def last_batch(self) -> tuple[int, int, dict[str, Any]] | None:
         """``(batch, next_id, state)`` of the last finished batch, or None for a fresh store."""
         row = self._con().execute("SELECT batch, next_id, state FROM batches ORDER BY batch DESC LIMIT 1").fetchone()
-        return (row[0], row[1], json.loads(row[2])) if row else None
+        return (row[0], row[1], store_file.loads(row[2], self.path, f"state of batch {row[0]}")) if row else None
 
     def __iter__(self) -> Iterator[TrialRecord]:
         return iter(self.trials())
@@ -227,14 +254,17 @@ class TrialStore:
         return f"TrialStore({str(self.path)!r}, trials={self.count()})"
 
 
-_COLS = "id, batch, sample, status, score, metrics, costs, feasible, error, duration, worker, attempts, finished"
+#: the columns, in order, that :func:`record_from_row` reads
+TRIAL_COLUMNS = _COLS = "id, batch, sample, status, score, metrics, costs, feasible, error, duration, worker, attempts, finished"
 
 
-def _record(row: tuple) -> TrialRecord:
+def record_from_row(row: tuple, path: Path) -> TrialRecord:
+    """A :class:`TrialRecord` from a row of ``SELECT {TRIAL_COLUMNS}`` (invalid JSON: a StoreError naming the trial)."""
+    what = f"trial {row[0]}'s"
     return TrialRecord(
-        id=row[0], batch=row[1], sample=json.loads(row[2]), status=row[3], score=row[4],
-        metrics={k: _num(v) for k, v in json.loads(row[5]).items()},
-        costs={k: _num(v) for k, v in json.loads(row[6]).items()},
+        id=row[0], batch=row[1], sample=store_file.loads(row[2], path, f"{what} sample"), status=row[3], score=row[4],
+        metrics={k: _num(v) for k, v in store_file.loads(row[5], path, f"{what} metrics").items()},
+        costs={k: _num(v) for k, v in store_file.loads(row[6], path, f"{what} costs").items()},
         feasible=bool(row[7]), error=row[8], duration=row[9], worker=row[10], attempts=row[11], finished=row[12],
     )
 
