@@ -23,7 +23,7 @@ def dashboard_command(dirs: tuple[str, ...], host: str, port: int, token: str | 
     import uvicorn
 
     from nas_dashboard.app import create_app
-    from nas_dashboard.readonly import find_experiments
+    from nas_dashboard.folders import find_experiments
 
     if not dirs:
         raise click.UsageError("give one or more experiment folders: `nas dashboard runs/digits` "

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import sqlite3
 
 import pytest
 from starlette.testclient import TestClient
 
 from nas_core.experiment.report import Report
 from nas_core.experiment.store import TrialStore
-from nas_dashboard import connect_readonly, create_app
+from nas_dashboard import ExperimentView, create_app
 from nas_dashboard.testing import generate_store
 
 
@@ -42,7 +41,7 @@ def test_sort_by_a_metric_descending_puts_missing_values_last(client, gen_store)
     rows = []
     for offset in range(0, 240, 100):
         rows += client.get(f"/api/exp/0/trials?sort=accuracy&order=desc&limit=100&offset={offset}").json()["rows"]
-    with_acc = sorted((t for t in trials if "accuracy" in t.metrics), key=lambda t: (-t.metrics["accuracy"], -t.id))
+    with_acc = sorted((t for t in trials if "accuracy" in t.metrics), key=lambda t: (-t.metrics["accuracy"], t.id))  # ties in trial order
     assert [r["id"] for r in rows[:len(with_acc)]] == [t.id for t in with_acc]
     assert all("accuracy" not in r["values"] for r in rows[len(with_acc):]) and len(rows) == 240
 
@@ -60,22 +59,25 @@ def test_filter_by_status_and_search_by_label_value(client, gen_store):
     failed = client.get("/api/exp/0/trials?status=failed&limit=1000").json()
     assert failed["total"] == sum(t.status == "failed" for t in trials) > 0
     assert {r["status"] for r in failed["rows"]} == {"failed"}
-    infeasible = client.get("/api/exp/0/trials?status=infeasible&limit=1000").json()
-    assert [r["id"] for r in infeasible["rows"]] == [t.id for t in trials if t.status == "succeeded" and not t.feasible]
+    succeeded = client.get("/api/exp/0/trials?status=succeeded&limit=1000").json()["rows"]
+    assert [(r["id"], r["feasible"]) for r in succeeded] == [(t.id, t.feasible) for t in trials
+                                                            if t.status == "succeeded"]
+    assert not all(r["feasible"] for r in succeeded)  # infeasible ones are succeeded trials, marked
     hits = client.get("/api/exp/0/trials?q=op=skip&limit=1000").json()
     assert [r["id"] for r in hits["rows"]] == [t.id for t in trials if t.sample["op"] == "skip"]
     hits = client.get("/api/exp/0/trials", params={"q": "inputs=[0, 1]", "limit": 1000}).json()
     assert [r["id"] for r in hits["rows"]] == [t.id for t in trials if t.sample["inputs"] == [0, 1]]
     hits = client.get("/api/exp/0/trials", params={"q": "width=64", "status": "succeeded", "limit": 1000}).json()
     assert [r["id"] for r in hits["rows"]] == [t.id for t in trials if t.sample["width"] == 64 and t.status ==
-                                               "succeeded" and t.feasible]
+                                               "succeeded"]
     text = client.get("/api/exp/0/trials", params={"q": "SEP3", "limit": 1000}).json()
     assert text["total"] == sum(t.sample["op"] == "sep3x3" for t in trials)
 
 
 @pytest.mark.parametrize("query, fragment", [
-    ("sort=nope", "cannot sort by 'nope'; sort by one of id"),
-    ("status=done", "unknown status filter 'done'; use one of succeeded"),
+    ("sort=accurcy", "cannot sort by 'accurcy': it is neither a column, a metric nor a label. Did you mean 'accuracy'"),
+    ("status=done", "unknown status 'done'."),
+    ("q=opp=skip", "no label 'opp' to search by; labels: op, width, depth, inputs"),
     ("limit=0", "page limit must be 1..1000"),
     ("offset=x", "query parameter 'offset' must be an integer"),
 ])
@@ -91,6 +93,7 @@ def test_summary_best_and_pareto_equal_nas_results(client, gen_store):
     assert summary["trials"] == 240 and summary["max_trials"] == 240
     assert summary["done"] == sum(t.status != "rejected" for t in report.trials)
     assert summary["counts"]["failed"] == sum(t.status == "failed" for t in report.trials)
+    assert summary["counts"]["infeasible"] == sum(t.status == "succeeded" and not t.feasible for t in report.trials)
     assert summary["time_used"] == 480.0
     pareto = client.get("/api/exp/0/pareto?x=flops&y=accuracy").json()
     assert sorted(pareto["front"]) == sorted(t.id for t in report.pareto)
@@ -111,20 +114,22 @@ def test_pareto_for_any_two_values_and_bad_axis(client, gen_store):
     expected = pareto_trials(Report(gen_store).trials, [Objective("params", "min"), Objective("loss", "min")])
     assert sorted(d["front"]) == sorted(t.id for t in expected)
     r = client.get("/api/exp/0/pareto?x=latency&y=accuracy")
-    assert r.status_code == 400 and "no objective or cost named 'latency'" in r.json()["error"]
+    assert r.status_code == 400 and "no objective, metric or cost named 'latency'" in r.json()["error"]
 
 
 def test_best_so_far_by_trial_and_by_time(client, gen_store):
     d = client.get("/api/exp/0/best-so-far").json()
-    trials = [t for t in _trials(gen_store)]
-    best, expect = None, []
+    trials = _trials(gen_store)
+    best, steps = None, []
     for t in trials:
         if t.status == "succeeded" and t.feasible and (best is None or t.score > best.score):
             best = t
-        if best is not None:
-            expect.append((t.id, best.metrics["accuracy"], best.id))
-    assert list(zip(d["by_trial"]["x"], d["by_trial"]["best"], d["by_trial"]["best_id"])) == expect
-    assert d["by_time"]["best"][-1] == expect[-1][1] and d["by_time"]["x"] == sorted(d["by_time"]["x"])
+            steps.append((t.id, t.metrics["accuracy"], t.id))
+    steps.append((trials[-1].id, best.metrics["accuracy"], best.id))  # the line runs on to the newest trial
+    assert list(zip(d["by_trial"]["x"], d["by_trial"]["best"], d["by_trial"]["best_id"])) == steps
+    assert d["by_time"]["best"][-1] == steps[-1][1] and d["by_time"]["x"] == sorted(d["by_time"]["x"])
+    start = min(t.finished - t.duration for t in trials)
+    assert d["by_time"]["x"][-1] == pytest.approx(max(t.finished for t in trials) - start, abs=1e-3)
     assert d["label"] == "Accuracy"
 
 
@@ -171,9 +176,10 @@ def test_requests_cannot_write_and_the_store_is_unchanged(gen_store):
             assert r.status_code == 405 and "read-only" in r.text
         c.get("/api/exp/0/summary")
     assert hashlib.sha256((gen_store / "trials.db").read_bytes()).hexdigest() == before
-    con = connect_readonly(gen_store / "trials.db")
-    with pytest.raises(sqlite3.OperationalError, match="readonly|read-only"):
+    con = ExperimentView(gen_store).store.connection()
+    with pytest.raises(Exception, match="readonly|read-only"):
         con.execute("DELETE FROM trials")
+    assert hashlib.sha256((gen_store / "trials.db").read_bytes()).hexdigest() == before
 
 
 def test_a_copied_store_file_is_served(gen_store, tmp_path):

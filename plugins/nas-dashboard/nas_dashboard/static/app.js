@@ -112,7 +112,7 @@ async function drawOverview(main, exp, fresh) {
       <div id="cards"></div>
       <div class="controls">
         <label>status <select id="status-filter"><option value="">all</option>${
-          ["succeeded", "failed", "rejected", "infeasible", "pruned", "timeout"].map((x) => `<option>${x}</option>`).join("")}</select></label>
+          s.statuses.map((x) => `<option>${x}</option>`).join("")}</select></label>
         <input id="search" type="search" placeholder="search samples: conv3x3, or label=value">
         <label>rows <select id="page-size">${[25, 50, 100, 200].map((n) => `<option ${n === state.table.limit ? "selected" : ""}>${n}</option>`).join("")}</select></label>
         <button id="prev">‹ prev</button><button id="next">next ›</button>
@@ -161,7 +161,7 @@ async function drawTable(exp) {
   const bestId = s.best ? s.best.id : null;
   table.querySelector("tbody").innerHTML = page.rows.map((row) => `<tr data-id="${row.id}">
       <td class="num">${row.id}${row.id === bestId ? '<span class="tag">best</span>' : ""}</td>
-      <td><span class="status ${row.status}">${row.status}</span></td>
+      <td><span class="status ${row.status}">${row.status}</span>${row.feasible || row.status !== "succeeded" ? "" : '<span class="status infeasible">infeasible</span>'}</td>
       ${cols.map((c) => `<td class="num" data-col="${esc(c)}">${esc(fmt(row.values[c]))}</td>`).join("")}
       <td class="sample">${esc(sampleText(row.sample))}</td>
       <td class="num">${esc(fmt(row.duration))}</td>
@@ -181,7 +181,7 @@ async function drawTrial(main, exp, id) {
   const t = await getJSON(`/api/exp/${exp}/trials/${id}`);
   const unit = (m) => m.unit ? ` <span class="muted">${esc(m.unit)}</span>` : "";
   const kv = (items) => `<dl class="kv">${items.map((m) => `<dt>${esc(m.name)}</dt><dd>${esc(fmt(m.value))}${unit(m)}</dd>`).join("") || "<dt>none</dt><dd></dd>"}</dl>`;
-  main.innerHTML = `<h1 id="trial-title">Trial #${t.id} <span class="status ${t.status}">${t.status}</span>
+  main.innerHTML = `<h1 id="trial-title">Trial #${t.id} <span class="status ${t.status}">${t.status}</span>${t.feasible || t.status !== "succeeded" ? "" : ' <span class="status infeasible">infeasible</span>'}
       ${t.is_best ? '<span class="tag">best</span>' : ""}${t.on_pareto ? '<span class="tag pareto">Pareto set</span>' : ""}</h1>
     <a class="download" id="download-arch" href="/api/exp/${exp}/trials/${t.id}/architecture.json" download>Download architecture JSON</a>
     <div class="grid2">
