@@ -51,7 +51,7 @@ def main() -> None:
             "by label op": "sort=op&limit=50&offset=2000",
             "status=failed": "status=failed&limit=50",
             "search op=skip by accuracy": "q=op%3Dskip&sort=accuracy&order=desc&limit=50",
-            "search text 'sep3'": "q=sep3&limit=200",
+            "search text 'sep3'": "q=sep3&limit=50",
         }
         with TestClient(create_app([workdir])) as client:
             t0 = time.perf_counter()

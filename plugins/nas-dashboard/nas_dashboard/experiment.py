@@ -16,7 +16,7 @@ from nas_core.experiment.query import TrialQuery
 from nas_core.experiment.report import axis_label
 from nas_core.experiment.spec import Objective
 from nas_core.experiment.store import TrialRecord, TrialStore
-from nas_core.statuses import REJECTED, STATUSES, SUCCEEDED
+from nas_core.statuses import REJECTED, STATUSES
 
 from nas_dashboard import query
 from nas_dashboard.query import clean
@@ -75,9 +75,10 @@ class ExperimentView:
             snap.cache[key] = make()
         return snap.cache[key]
 
-    def _succeeded(self, snap: _Snapshot) -> list[TrialRecord]:
-        """Every succeeded trial (the points of the scatter and label plots), read once per change."""
-        return self._cached(snap, "succeeded", lambda: snap.query.page("id", status=SUCCEEDED, limit=None).trials)
+    def _succeeded(self, snap: _Snapshot, names: tuple[str, ...]) -> list[dict[str, Any]]:
+        """Every succeeded trial with the values ``names`` (the scatter and label plots), read once per change."""
+        return self._cached(snap, ("succeeded", names),
+                            lambda: query.succeeded_values(self.store.connection(), names))
 
     def columns(self, snap: _Snapshot) -> dict[str, list[str]]:
         """The table's value columns (objectives first, then metrics and costs) and the labels."""
@@ -187,16 +188,15 @@ class ExperimentView:
                 raise ConfigError(f"direction must be 'min' or 'max', got {d!r}.")
 
         def make() -> dict[str, Any]:
-            pts = [t for t in self._succeeded(snap)
-                   if _finite(t.values.get(x)) is not None and _finite(t.values.get(y)) is not None]
+            shown = tuple(dict.fromkeys([y, x, *[o.metric for o in snap.query.objectives]]))
+            pts = [p for p in self._succeeded(snap, shown) if p["values"][x] is not None and p["values"][y] is not None]
             front = snap.query.pareto([Objective(x, dx), Objective(y, dy)]) if x != y else []
             front.sort(key=lambda t: (t.values[x], t.id))
             units = snap.query.units
             return {
                 "x": x, "y": y, "dx": dx, "dy": dy,
                 "x_label": axis_label(x, units.get(x)), "y_label": axis_label(y, units.get(y)),
-                "points": [{"id": t.id, "x": t.values[x], "y": t.values[y], "feasible": t.feasible,
-                            "sample": t.sample, "values": clean(t.values)} for t in pts],
+                "points": [{**p, "x": p["values"][x], "y": p["values"][y]} for p in pts],
                 "front": [t.id for t in front],
             }
         return self._cached(snap, ("pareto", x, y, dx, dy), make)
@@ -234,16 +234,17 @@ class ExperimentView:
             objectives = snap.query.objectives
             metric = objectives[0].metric if objectives else None
             out: dict[str, list[dict[str, Any]]] = {}
+            points = self._succeeded(snap, (metric,)) if metric else []
             for label in self.columns(snap)["labels"]:
                 groups: dict[str, dict[str, Any]] = {}
-                for t in self._succeeded(snap):
-                    v = _finite(t.values.get(metric)) if metric else _finite(t.score)
-                    if v is None or label not in t.sample:
+                for p in points:
+                    v = p["values"][metric]
+                    if v is None or label not in p["sample"]:
                         continue
-                    raw = t.sample[label]
+                    raw = p["sample"][label]
                     g = groups.setdefault(_value_text(raw), {"value": _value_text(raw), "y": [], "ids": [], "raw": raw})
                     g["y"].append(v)
-                    g["ids"].append(t.id)
+                    g["ids"].append(p["id"])
                 out[label] = [{k: v for k, v in g.items() if k != "raw"} for g in sorted(groups.values(), key=_order)]
             units = snap.query.units
             return {"metric": metric, "label": axis_label(metric, units.get(metric)) if metric else "score",

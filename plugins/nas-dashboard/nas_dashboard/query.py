@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from nas_core.errors import ConfigError
+from nas_core.statuses import SUCCEEDED
 
-__all__ = ["change_token", "read_meta", "learning_curve", "parse_search"]
+__all__ = ["change_token", "read_meta", "learning_curve", "parse_search", "succeeded_values", "clean"]
 
 
 def change_token(con: sqlite3.Connection) -> str:
@@ -50,6 +51,27 @@ def learning_curve(con: sqlite3.Connection, trial_id: int) -> list[dict[str, Any
                        (trial_id,))
     return [{"step": s, "value": v, "metrics": {k: _finite(_num(x)) for k, x in json.loads(m).items()}}
             for s, v, m in rows]
+
+
+def succeeded_values(con: sqlite3.Connection, names: Sequence[str]) -> list[dict[str, Any]]:
+    """``{id, feasible, sample, values}`` of every succeeded trial, in trial order, with only ``names`` read.
+
+    What the scatter and label plots draw: reading just these values (a cost wins over a
+    metric of the same name, as in ``TrialRecord.values``) keeps a redraw at 10,000
+    trials cheap. Missing or non-finite values are None.
+    """
+    exprs = ", ".join("COALESCE(json_extract(costs, ?), json_extract(metrics, ?))" for _ in names)
+    params = [p for n in names for p in (_json_path(n), _json_path(n))]
+    rows = con.execute(f"SELECT id, feasible, sample{', ' if names else ''}{exprs} FROM trials "
+                       f"WHERE status = '{SUCCEEDED}' ORDER BY id", params)
+    return [{"id": r[0], "feasible": bool(r[1]), "sample": json.loads(r[2]),
+             "values": {n: _finite(_num(v)) for n, v in zip(names, r[3:])}} for r in rows]
+
+
+def _json_path(name: str) -> str:
+    if '"' in name:
+        raise ConfigError(f"metric and label names with a double quote cannot be queried: {name!r}.")
+    return f'$."{name}"'
 
 
 def _finite(v: Any) -> Any:
