@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 
 import pytest
@@ -254,3 +255,25 @@ def test_a_copy_taken_while_a_search_writes_is_read_with_its_wal(tmp_path):
     store.close()
     assert [e["trials"] for e in exps] == [5, 5] and [e["best"]["id"] for e in exps] == [5, 5]
     assert live["trials"] == 6 and live["counts"]["failed"] == 1  # the running store is read live
+
+
+def test_trial_page_has_the_learning_curve(tmp_path):
+    import sqlite3
+
+    workdir = generate_store(tmp_path / "curves", 4)
+    con = sqlite3.connect(workdir / "trials.db")
+    # the learning_curves table as the pruning machinery writes it (one row per intermediate report)
+    con.execute("CREATE TABLE learning_curves (trial_id INTEGER NOT NULL, step INTEGER NOT NULL, value REAL, "
+                "metrics TEXT NOT NULL, time REAL NOT NULL, PRIMARY KEY (trial_id, step))")
+    for step, acc in [(1, 0.5), (2, 0.7), (3, float("nan"))]:
+        con.execute("INSERT INTO learning_curves VALUES (2, ?, ?, ?, 0)",
+                    (step, None if acc != acc else acc, json.dumps({"accuracy": acc if acc == acc else "nan",
+                                                                    "loss": 1 - acc if acc == acc else "nan"})))
+    con.commit()
+    con.close()
+    with TestClient(create_app([workdir])) as c:
+        curve = c.get("/api/exp/0/trials/2").json()["learning_curve"]
+        assert c.get("/api/exp/0/trials/1").json()["learning_curve"] == []
+    assert [p["step"] for p in curve] == [1, 2, 3] and [p["value"] for p in curve] == [0.5, 0.7, None]
+    assert curve[1]["metrics"] == {"accuracy": 0.7, "loss": pytest.approx(0.3)}
+    assert curve[2]["metrics"] == {"accuracy": None, "loss": None}
