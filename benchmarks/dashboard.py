@@ -53,7 +53,7 @@ def main() -> None:
             "search op=skip by accuracy": "q=op%3Dskip&sort=accuracy&order=desc&limit=50",
             "search text 'sep3'": "q=sep3&limit=50",
         }
-        with TestClient(create_app([workdir])) as client:
+        with TestClient(create_app([workdir]), base_url="http://127.0.0.1") as client:
             t0 = time.perf_counter()
             client.get("/api/exp/0/summary").raise_for_status()
             first_summary = time.perf_counter() - t0

@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -38,8 +40,13 @@ def _names(workdirs: Sequence[Path]) -> list[str]:
     return [f"{p.parent.name}/{p.name}" if names.count(p.name) > 1 else p.name for p in workdirs]
 
 
-def create_app(workdirs: Sequence[str | Path], token: str | None = None) -> Any:
-    """The dashboard for ``workdirs`` (experiment folders); with ``token``, every request must carry it."""
+def create_app(workdirs: Sequence[str | Path], token: str | None = None, host: str = "127.0.0.1") -> Any:
+    """The dashboard for ``workdirs`` (experiment folders); with ``token``, every request must carry it.
+
+    Without a token, only requests addressed to a loopback name (``Host: localhost``,
+    ``127.0.0.1``, ``[::1]`` or ``host``) are answered, so a web page elsewhere cannot
+    read the API through DNS rebinding.
+    """
     paths = [Path(p) for p in workdirs]
     views = [ExperimentView(p, name) for p, name in zip(paths, _names(paths))]
 
@@ -138,7 +145,8 @@ def create_app(workdirs: Sequence[str | Path], token: str | None = None) -> Any:
         Route("/api/exp/{exp:int}/oneshot", api(oneshot)),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
-    app = Starlette(routes=routes)
+    hosts = ["*"] if token else sorted({"localhost", "127.0.0.1", "::1", "[::1]", host, f"[{host}]"})
+    app = Starlette(routes=routes, middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts)])
     app.state.views = views
     return ReadOnlyTokenMiddleware(app, token)
 

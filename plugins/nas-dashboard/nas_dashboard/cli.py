@@ -35,7 +35,7 @@ def dashboard_command(dirs: tuple[str, ...], host: str, port: int, token: str | 
                                      param_hint="--token")
         if token is None and not is_loopback(host):
             token = new_token()
-        app = create_app(workdirs, token=token)
+        app = create_app(workdirs, token=token, host=host)
     except NasError as err:
         raise click.ClickException(str(err)) from None
     shown = f"[{host}]" if ":" in host else host

@@ -188,7 +188,7 @@ class ExperimentView:
                 raise ConfigError(f"direction must be 'min' or 'max', got {d!r}.")
 
         def make() -> dict[str, Any]:
-            shown = tuple(dict.fromkeys([y, x, *[o.metric for o in snap.query.objectives]]))
+            shown = tuple(dict.fromkeys([y, x, *values]))  # every metric and cost, for the hover
             pts = [p for p in self._succeeded(snap, shown) if p["values"][x] is not None and p["values"][y] is not None]
             front = snap.query.pareto([Objective(x, dx), Objective(y, dy)]) if x != y else []
             front.sort(key=lambda t: (t.values[x], t.id))

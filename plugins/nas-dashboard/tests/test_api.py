@@ -16,7 +16,7 @@ from nas_dashboard.testing import generate_store
 
 @pytest.fixture(scope="module")
 def client(gen_store):
-    with TestClient(create_app([gen_store])) as c:
+    with TestClient(create_app([gen_store]), base_url="http://127.0.0.1") as c:
         yield c
 
 
@@ -159,7 +159,7 @@ def test_trial_page_has_costs_with_units_and_the_error(client, gen_store):
 
 def test_oneshot_probabilities_per_candidate_and_epoch(tmp_path):
     workdir = generate_store(tmp_path / "os", 3, oneshot_epochs=4)
-    with TestClient(create_app([workdir])) as c:
+    with TestClient(create_app([workdir]), base_url="http://127.0.0.1") as c:
         d = c.get("/api/exp/0/oneshot").json()
         assert c.get("/api/exp/0/summary").json()["oneshot"] is True
     assert [s["candidate"] for s in d["labels"]["op"]] == ["conv3x3", "conv5x5", "sep3x3", "skip"]
@@ -171,7 +171,7 @@ def test_oneshot_probabilities_per_candidate_and_epoch(tmp_path):
 
 def test_requests_cannot_write_and_the_store_is_unchanged(gen_store):
     before = hashlib.sha256((gen_store / "trials.db").read_bytes()).hexdigest()
-    with TestClient(create_app([gen_store])) as c:
+    with TestClient(create_app([gen_store]), base_url="http://127.0.0.1") as c:
         for method in ("post", "put", "delete", "patch"):
             r = getattr(c, method)("/api/exp/0/trials")
             assert r.status_code == 405 and "read-only" in r.text
@@ -186,7 +186,7 @@ def test_requests_cannot_write_and_the_store_is_unchanged(gen_store):
 def test_a_copied_store_file_is_served(gen_store, tmp_path):
     (tmp_path / "copy").mkdir()
     shutil.copy(gen_store / "trials.db", tmp_path / "copy" / "trials.db")
-    with TestClient(create_app([tmp_path / "copy", gen_store])) as c:
+    with TestClient(create_app([tmp_path / "copy", gen_store]), base_url="http://127.0.0.1") as c:
         exps = c.get("/api/experiments").json()
     assert [e["trials"] for e in exps] == [240, 240]
     assert [e["name"] for e in exps] == ["copy", "exp"]
@@ -194,7 +194,7 @@ def test_a_copied_store_file_is_served(gen_store, tmp_path):
 
 def test_token_is_required_when_set(gen_store):
     token = "s3cret-token-of-some-length"
-    with TestClient(create_app([gen_store], token=token)) as c:
+    with TestClient(create_app([gen_store], token=token), base_url="http://127.0.0.1") as c:
         r = c.get("/api/experiments")
         assert r.status_code == 401 and "needs its token" in r.text
         assert c.get("/api/experiments", headers={"Authorization": "Bearer wrong"}).status_code == 401
@@ -202,6 +202,18 @@ def test_token_is_required_when_set(gen_store):
         r = c.get(f"/?token={token}")
         assert r.status_code == 200 and "nas_dashboard_token" in r.headers["set-cookie"]
         assert c.get("/api/experiments").status_code == 200  # the cookie now carries it
+
+
+def test_without_a_token_only_loopback_host_names_are_answered(gen_store):
+    """A page elsewhere that rebinds its name to 127.0.0.1 (DNS rebinding) cannot read the API."""
+    with TestClient(create_app([gen_store]), base_url="http://attacker.example") as c:
+        r = c.get("/api/experiments")
+        assert r.status_code == 400 and "Invalid host header" in r.text
+    for base in ("http://localhost:8080", "http://127.0.0.1:8080", "http://[::1]:8080"):
+        with TestClient(create_app([gen_store]), base_url=base) as c:
+            assert c.get("/api/experiments").status_code == 200, base
+    with TestClient(create_app([gen_store], token="x" * 20), base_url="http://nas-box.lan") as c:
+        assert c.get("/api/experiments", headers={"Authorization": "Bearer " + "x" * 20}).status_code == 200
 
 
 def test_page_and_local_plotly(client):
@@ -225,7 +237,7 @@ def test_architecture_download_is_seed_json_that_apply_fixed_architecture_reads(
                      objectives={"accuracy": "max", "params": "min"}, max_trials=3, workdir=tmp_path / "run",
                      seed=0, progress=False)
     exp.run()
-    with TestClient(create_app([tmp_path / "run"])) as c:
+    with TestClient(create_app([tmp_path / "run"]), base_url="http://127.0.0.1") as c:
         r = c.get("/api/exp/0/trials/2/architecture.json")
         summary = c.get("/api/exp/0/summary").json()
     assert summary["max_trials"] == 3 and summary["done"] == 3 and summary["objectives"] == [["accuracy", "max"],
@@ -248,7 +260,7 @@ def test_a_copy_taken_while_a_search_writes_is_read_with_its_wal(tmp_path):
     (tmp_path / "copy").mkdir()
     for name in ("trials.db", "trials.db-wal"):
         shutil.copy(tmp_path / "live" / name, tmp_path / "copy" / name)
-    with TestClient(create_app([tmp_path / "copy", tmp_path / "live"])) as c:
+    with TestClient(create_app([tmp_path / "copy", tmp_path / "live"]), base_url="http://127.0.0.1") as c:
         exps = c.get("/api/experiments").json()
         store.add_trial(TrialRecord(id=6, batch=6, sample={"op": "b"}, status="failed", error="boom"))
         live = c.get("/api/exp/1/summary").json()
@@ -271,7 +283,7 @@ def test_trial_page_has_the_learning_curve(tmp_path):
                                                                     "loss": 1 - acc if acc == acc else "nan"})))
     con.commit()
     con.close()
-    with TestClient(create_app([workdir])) as c:
+    with TestClient(create_app([workdir]), base_url="http://127.0.0.1") as c:
         curve = c.get("/api/exp/0/trials/2").json()["learning_curve"]
         assert c.get("/api/exp/0/trials/1").json()["learning_curve"] == []
     assert [p["step"] for p in curve] == [1, 2, 3] and [p["value"] for p in curve] == [0.5, 0.7, None]
