@@ -70,9 +70,12 @@ def test_overview_table_rows_match_the_store(serve, page, gen_store, shots):
     assert sorted(_row_ids(page)) == failed[:50]
 
     page.select_option("#status-filter", "")
+    page.fill("#search", "opp=skip")  # a mistyped label: the page says what to type
+    page.wait_for_function("document.querySelector('#table-error').innerText.includes(\"no label 'opp'\")")
     page.fill("#search", "op=skip")
     skip = [t for t in trials if t.sample["op"] == "skip"]
     page.wait_for_function(f"document.querySelector('#pager-info').innerText.endsWith('of {len(skip)}')")
+    assert page.inner_text("#table-error") == ""
     page.click(f"{ROWS} >> nth=0")
     page.wait_for_selector("#trial-title")
     assert page.inner_text("#trial-sample").count("skip") == 1

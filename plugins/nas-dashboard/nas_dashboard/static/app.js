@@ -118,6 +118,7 @@ async function drawOverview(main, exp, fresh) {
         <button id="prev">‹ prev</button><button id="next">next ›</button>
         <span id="pager-info" class="muted"></span>
       </div>
+      <p id="table-error" class="error-line"></p>
       <table id="trial-table"><thead></thead><tbody></tbody></table>`;
     const t = state.table;
     $("#status-filter").value = t.status;
@@ -139,7 +140,14 @@ async function drawTable(exp) {
   const params = new URLSearchParams({sort: t.sort, order: t.order, offset: t.offset, limit: t.limit});
   if (t.status) params.set("status", t.status);
   if (t.q) params.set("q", t.q);
-  const page = await getJSON(`/api/exp/${exp}/trials?${params}`);
+  let page;
+  try {
+    page = await getJSON(`/api/exp/${exp}/trials?${params}`);
+    $("#table-error").textContent = "";
+  } catch (err) {  // a bad search or sort: say why, keep the last rows
+    $("#table-error").textContent = err.message;
+    return;
+  }
   const cols = s.columns.values;
   const arrow = Object.fromEntries(s.objectives.map(([m, d]) => [m, d === "max" ? " \u2191" : " \u2193"]));
   const head = [["id", "#"], ["status", "status"], ...cols.map((c) => [c, (s.axis_labels[c] || c) + (arrow[c] || "")]), ["sample", "sample"], ["duration", "s"], ["error", "error"]];
