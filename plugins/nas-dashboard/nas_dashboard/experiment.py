@@ -15,7 +15,7 @@ from nas_core.errors import ConfigError
 from nas_core.experiment.query import TrialQuery
 from nas_core.experiment.report import axis_label
 from nas_core.experiment.spec import Objective
-from nas_core.experiment.store import TrialRecord, TrialStore
+from nas_core.experiment.store import RUNNING, TrialRecord, TrialStore
 from nas_core.statuses import REJECTED, STATUSES
 
 from nas_dashboard import query
@@ -119,24 +119,14 @@ class ExperimentView:
             "strategy": (meta.get("fingerprint") or {}).get("strategy"),
             "objectives": [[o.metric, o.direction] for o in q.objectives], "units": units, "columns": columns,
             "axis_labels": {m: axis_label(m, units.get(m)) for m in columns["values"]},
-            "statuses": list(STATUSES), "counts": counts, "trials": total,
-            "done": total - counts.get(REJECTED, 0),
+            "statuses": [*STATUSES, *[s for s in counts if s not in STATUSES and s != "infeasible"]],
+            "counts": counts, "trials": total, "running": counts.get(RUNNING, 0),
+            "done": total - counts.get(REJECTED, 0) - counts.get(RUNNING, 0),
             "max_trials": budget.get("max_trials"), "max_duration": budget.get("max_duration"),
-            "time_used": self._time_used(meta, snap.query),
+            "time_used": query.time_used(self.store.connection()),
             "best": None if best is None else trial_row(best),
             "oneshot": bool(meta.get("oneshot_epochs") or meta.get("oneshot")),
         }
-
-    @staticmethod
-    def _time_used(meta: dict[str, Any], q: TrialQuery) -> float | None:
-        """Seconds of search: the stored elapsed time, or up to the newest trial of the run in progress."""
-        elapsed = meta.get("elapsed")
-        run = meta.get("run") or {}
-        newest = q.store.connection().execute("SELECT max(finished) FROM trials").fetchone()[0]
-        if run.get("started") is not None and newest is not None:
-            live = float(run.get("elapsed_before", 0.0)) + max(0.0, newest - float(run["started"]))
-            elapsed = max(float(elapsed or 0.0), live)
-        return None if elapsed is None else round(float(elapsed), 3)
 
     def page(self, *, sort: str = "id", descending: bool = False, status: str | None = None,
              search: str | None = None, offset: int = 0, limit: int = 50) -> dict[str, Any]:

@@ -12,21 +12,39 @@ import sqlite3
 from typing import Any, Mapping, Sequence
 
 from nas_core.errors import ConfigError
+from nas_core.experiment.store import RUNNING
 from nas_core.statuses import SUCCEEDED
 
-__all__ = ["change_token", "read_meta", "learning_curve", "parse_search", "succeeded_values", "clean"]
+__all__ = ["change_token", "time_used", "read_meta", "learning_curve", "parse_search", "succeeded_values", "clean"]
 
 
 def change_token(con: sqlite3.Connection) -> str:
-    """Changes whenever a trial lands or the runner writes progress (cheap: indexed aggregates).
+    """Changes whenever a trial is asked or finishes, or the search writes progress (indexed aggregates only).
 
-    Trials are only ever added (never rewritten), so their count and largest id tell a new
-    one; the last finished batch and the byte size of the meta values tell progress.
+    A trial is stored ``running`` when asked and rewritten when it finishes, so the count of
+    trials, the largest id and the count of running ones tell both; the resume point's
+    update time and the byte size of the meta values (one-shot epochs) tell progress.
     """
     n, last = con.execute("SELECT count(*), max(id) FROM trials").fetchone()
-    batches = con.execute("SELECT max(batch) FROM batches").fetchone()[0]
+    running = con.execute("SELECT count(*) FROM trials WHERE status = ?", (RUNNING,)).fetchone()[0]
     meta = con.execute("SELECT total(length(CAST(value AS BLOB))) FROM meta").fetchone()[0]
-    return f"{n}:{last}:{batches}:{meta:.0f}"
+    updated = _search_state(con).get("updated")
+    return f"{n}:{last}:{running}:{updated}:{meta:.0f}"
+
+
+def _search_state(con: sqlite3.Connection) -> dict[str, Any]:
+    """The resume point's ``elapsed`` and ``updated`` (empty before the search wrote one)."""
+    try:
+        row = con.execute("SELECT elapsed, updated FROM search_state WHERE id = 1").fetchone()
+    except sqlite3.OperationalError:  # a store no search has written to yet has no such table
+        return {}
+    return {"elapsed": row[0], "updated": row[1]} if row else {}
+
+
+def time_used(con: sqlite3.Connection) -> float | None:
+    """Seconds of search so far (what ``max_duration`` counts), as of the last ask or tell."""
+    elapsed = _search_state(con).get("elapsed")
+    return None if elapsed is None else round(float(elapsed), 3)
 
 
 def read_meta(con: sqlite3.Connection) -> dict[str, Any]:

@@ -5,7 +5,7 @@ import random
 import time
 from pathlib import Path
 
-from nas_core.experiment.store import TrialRecord, TrialStore
+from nas_core.experiment.store import ResumePoint, TrialRecord, TrialStore
 
 __all__ = ["generate_store", "LABELS"]
 
@@ -30,6 +30,7 @@ def generate_store(workdir: str | Path, n: int, seed: int = 0, max_trials: int |
     store.set_meta("budget", {"max_trials": max_trials or n, "max_duration": None})
     store.set_meta("fingerprint", {"strategy": "Generated", "seed": seed})
     t0 = time.time() - 2.0 * n
+    records = []
     for i in range(1, n + 1):
         sample = {k: rng.choice(v) for k, v in LABELS.items()}
         width, depth = sample["width"], sample["depth"]
@@ -45,10 +46,10 @@ def generate_store(workdir: str | Path, n: int, seed: int = 0, max_trials: int |
         elif roll < 0.25:
             feasible = False
         costs = {"flops": flops, "params": params}
-        store.add_trial(TrialRecord(id=i, batch=i, sample=sample, status=status, score=score, metrics=metrics,
-                                    costs=costs, feasible=feasible, error=error, duration=1.5 + rng.random(),
-                                    worker="gen:1", finished=t0 + 2.0 * i))
-    store.set_meta("elapsed", 2.0 * n)
+        records.append(TrialRecord(id=i, batch=i, sample=sample, status=status, score=score, metrics=metrics,
+                                   costs=costs, feasible=feasible, error=error, duration=1.5 + rng.random(),
+                                   worker="gen:1", finished=t0 + 2.0 * i, told=i))
+    store.record(records, ResumePoint(next_id=n + 1, told=n, batch=n, elapsed=2.0 * n, state={}))
     if oneshot_epochs:
         store.set_meta("oneshot_candidates", {k: [v if isinstance(v, str) else str(v) for v in d] for k, d in LABELS.items()})
         epochs = []

@@ -99,6 +99,7 @@ function progressCards(s) {
   return `<div class="cards">
     <div class="card"><div class="k">trials done${s.max_trials ? " of budget" : ""}</div><div class="v" id="progress-done">${budget}</div>
       ${s.max_trials ? `<div class="bar"><div style="width:${pct}%"></div></div>` : ""}</div>
+    ${s.running ? `<div class="card"><div class="k">running now</div><div class="v" id="progress-running">${s.running}</div></div>` : ""}
     <div class="card"><div class="k">time used</div><div class="v" id="progress-time">${time}</div></div>
     <div class="card"><div class="k">best so far (${esc(s.axis_labels[metric] || metric)})</div><div class="v" id="progress-best">${best}</div></div>
     <div class="card"><div class="k">trials by status</div><div class="v" style="font-size:13px">${counts || "none yet"}</div></div>
