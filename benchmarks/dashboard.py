@@ -82,7 +82,7 @@ def main() -> None:
     print(f"\nworst page over all queries and repeats: {worst_page * 1e3:.1f} ms (target < 200 ms)")
     print(f"peer, every trial read as `nas results` does: median {statistics.median(peer) * 1e3:.1f} ms "
           f"-> a page costs {max(r[1] for r in rows) / statistics.median(peer):.2f}x of that at worst (median)")
-    print(f"summary: first (reads every trial once) {first_summary * 1e3:.0f} ms, "
+    print(f"summary: first (counts, best trial by index) {first_summary * 1e3:.0f} ms, "
           f"then polled unchanged {statistics.median(cached) * 1e3:.1f} ms")
     print(f"Pareto view (flops x accuracy, first time): {pareto * 1e3:.0f} ms")
     print(f"load average after: {os.getloadavg()}")
