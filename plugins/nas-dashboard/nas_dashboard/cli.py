@@ -42,6 +42,9 @@ def dashboard_command(dirs: tuple[str, ...], host: str, port: int, token: str | 
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     click.echo(f"nas dashboard: {len(workdirs)} experiment(s): " + ", ".join(str(w) for w in workdirs))
     click.echo(f"open {url}")
+    if host in ("0.0.0.0", "::"):
+        click.echo(f"(all interfaces: from this machine http://127.0.0.1:{port}/?token={token}, from others use "
+                   "this machine's name or address)")
     if not is_loopback(host):
         click.echo(f"listening on {host} (not loopback): every request needs the token above.")
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)

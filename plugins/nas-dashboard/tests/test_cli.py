@@ -67,7 +67,8 @@ def test_off_loopback_the_printed_token_is_required(gen_store):
             assert line, "".join(lines)
             lines.append(line)
         token = re.search(r"\?token=(\S+)", "".join(lines)).group(1)
-        assert len(token) >= 24 and "not loopback" in proc.stdout.readline()
+        assert len(token) >= 24 and f"http://127.0.0.1:{port}/?token={token}" in proc.stdout.readline()
+        assert "not loopback" in proc.stdout.readline()
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while True:
