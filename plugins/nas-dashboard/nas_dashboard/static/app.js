@@ -272,7 +272,7 @@ async function drawProgress(main, exp, fresh) {
   if (fresh || !$("#best-trial-plot")) {
     main.innerHTML = `<h1>Best so far</h1><div class="grid2"><div class="plot" id="best-trial-plot"></div><div class="plot" id="best-time-plot"></div></div>`;
   }
-  const layout = (x) => ({margin: {t: 30, r: 20, b: 55, l: 70}, height: 420, xaxis: {title: {text: x}}, yaxis: {title: {text: `best ${d.label}`}}, showlegend: false});
+  const layout = (x) => ({margin: {t: 30, r: 20, b: 55, l: 70}, height: 420, xaxis: {title: {text: x}}, yaxis: {title: {text: `best ${d.label}`}}, showlegend: false, uirevision: "keep"});
   await Plotly.react("best-trial-plot", [bestTraces(d, d.metric, "by_trial")], layout("trial number"), {displaylogo: false, responsive: true});
   await Plotly.react("best-time-plot", [bestTraces(d, d.metric, "by_time")], layout("seconds since the first trial started"), {displaylogo: false, responsive: true});
 }
@@ -289,7 +289,7 @@ async function drawLabels(main, exp, fresh) {
     const traces = d.labels[label].map((g) => ({type: "box", name: g.value, y: g.y, customdata: g.ids, boxpoints: "all", jitter: 0.4,
       pointpos: 0, marker: {size: 4}, hovertemplate: "trial #%{customdata}: %{y}<extra>" + esc(g.value) + "</extra>"}));
     await Plotly.react(`label-plot-${i}`, traces, {title: {text: label, font: {size: 13}}, margin: {t: 40, r: 15, b: 60, l: 60}, height: 320,
-      showlegend: false, xaxis: {type: "category"}, yaxis: {title: {text: d.label}}}, {displaylogo: false, responsive: true});
+      showlegend: false, xaxis: {type: "category"}, yaxis: {title: {text: d.label}}, uirevision: "keep"}, {displaylogo: false, responsive: true});
   }
 }
 
@@ -305,7 +305,7 @@ async function drawOneShot(main, exp, fresh) {
   for (const [i, label] of labels.entries()) {
     const traces = d.labels[label].map((c) => ({type: "scatter", mode: "lines+markers", name: c.candidate, x: c.epoch, y: c.p, marker: {size: 5}}));
     await Plotly.react(`oneshot-plot-${i}`, traces, {title: {text: label, font: {size: 13}}, margin: {t: 40, r: 15, b: 45, l: 55}, height: 320,
-      xaxis: {title: {text: "epoch"}, dtick: 1}, yaxis: {title: {text: "probability"}, range: [0, 1]}, legend: {font: {size: 11}}}, {displaylogo: false, responsive: true});
+      xaxis: {title: {text: "epoch"}, dtick: 1}, yaxis: {title: {text: "probability"}, range: [0, 1]}, legend: {font: {size: 11}}, uirevision: "keep"}, {displaylogo: false, responsive: true});
   }
 }
 
@@ -317,7 +317,7 @@ async function drawCompare(main, fresh) {
   }
   const metric = d[0] ? d[0].best_so_far.label : "";
   await Plotly.react("compare-best", d.map((e) => bestTraces(e.best_so_far, e.name, "by_trial")),
-    {title: {text: "best so far", font: {size: 13}}, height: 440, margin: {t: 40, r: 20, b: 55, l: 70}, xaxis: {title: {text: "trial number"}}, yaxis: {title: {text: metric}}},
+    {title: {text: "best so far", font: {size: 13}}, height: 440, margin: {t: 40, r: 20, b: 55, l: 70}, xaxis: {title: {text: "trial number"}}, yaxis: {title: {text: metric}}, uirevision: "keep"},
     {displaylogo: false, responsive: true});
   const fronts = d.filter((e) => e.pareto).map((e) => {
     const byId = new Map(e.pareto.points.map((p) => [p.id, p]));
@@ -327,7 +327,7 @@ async function drawCompare(main, fresh) {
   });
   const first = d.find((e) => e.pareto);
   await Plotly.react("compare-front", fronts, {title: {text: "Pareto fronts", font: {size: 13}}, height: 440, margin: {t: 40, r: 20, b: 55, l: 70},
-    xaxis: {title: {text: first ? first.pareto.x_label : ""}}, yaxis: {title: {text: first ? first.pareto.y_label : ""}}}, {displaylogo: false, responsive: true});
+    xaxis: {title: {text: first ? first.pareto.x_label : ""}}, yaxis: {title: {text: first ? first.pareto.y_label : ""}}, uirevision: "keep"}, {displaylogo: false, responsive: true});
 }
 
 // -- live updates --------------------------------------------------------------------------------
