@@ -56,6 +56,7 @@ def test_overview_table_rows_match_the_store(serve, page, gen_store, shots):
     assert page.inner_text("#progress-done") == f"{sum(t.status != 'rejected' for t in trials)} / 240"
     best = _api(base, "/api/exp/0/summary")["best"]["id"]
     assert page.inner_text("#progress-best").startswith(f"#{best}")
+    page.wait_for_selector("#overview-best .scatterlayer .trace")  # the best-so-far curve beside the cards
     if shots:
         page.screenshot(path=str(shots / "dashboard-overview.png"))
 

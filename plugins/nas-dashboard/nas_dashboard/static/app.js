@@ -110,7 +110,7 @@ async function drawOverview(main, exp, fresh) {
   const s = state.experiments[exp];
   if (fresh || !$("#trial-table")) {
     main.innerHTML = `<h1>${esc(s.name)} <span class="muted" style="font-size:13px">${esc(s.strategy || "")} · ${esc(s.workdir)}</span></h1>
-      <div id="cards"></div>
+      <div class="overview-top"><div id="cards"></div><div class="plot" id="overview-best"></div></div>
       <div class="controls">
         <label>status <select id="status-filter"><option value="">all</option>${
           s.statuses.map((x) => `<option>${x}</option>`).join("")}</select></label>
@@ -133,6 +133,11 @@ async function drawOverview(main, exp, fresh) {
   }
   $("#cards").innerHTML = progressCards(s);
   await drawTable(exp);
+  const d = await getJSON(`/api/exp/${exp}/best-so-far`);
+  if (!$("#overview-best")) return;
+  await Plotly.react("overview-best", [bestTraces(d, d.metric, "by_trial")], {height: 170, margin: {t: 24, r: 10, b: 30, l: 50},
+    title: {text: `best ${d.label} by trial`, font: {size: 12}}, showlegend: false, uirevision: "keep"},
+    {displayModeBar: false, responsive: true});
 }
 
 async function drawTable(exp) {
