@@ -151,7 +151,7 @@ class ExperimentView:
             "metrics": [{"name": k, "value": _finite(v), "unit": units.get(k)} for k, v in rec.metrics.items()],
             "costs": [{"name": k, "value": _finite(v), "unit": units.get(k)} for k, v in rec.costs.items()],
             "is_best": best is not None and best["id"] == rec.id, "on_pareto": rec.id in pareto,
-            "learning_curve": query.learning_curve(self.store.connection(), trial_id),
+            "learning_curve": query.learning_curve(self.workdir, trial_id),
         }
 
     def _record(self, snap: _Snapshot, trial_id: int) -> TrialRecord:

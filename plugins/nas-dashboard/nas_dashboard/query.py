@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from nas_core.errors import ConfigError
@@ -56,19 +57,18 @@ def _num(v: Any) -> Any:
     return float(v) if isinstance(v, str) and v in ("nan", "inf", "-inf") else v
 
 
-def learning_curve(con: sqlite3.Connection, trial_id: int) -> list[dict[str, Any]]:
-    """The trial's intermediate reports in step order: ``{step, value, metrics}`` (table ``learning_curves``).
+def learning_curve(workdir: Path, trial_id: int) -> list[dict[str, Any]]:
+    """The trial's intermediate reports in step order, ``{step, value, metrics}``, read with the core's
+    :class:`~nas_core.pruning.CurveStore` (read-only); an experiment without reports gives ``[]``.
 
-    ``value`` is the objective as reported (None for NaN), ``metrics`` every metric of the
-    report (non-finite ones as None); an experiment without reports gives ``[]``.
+    ``value`` is the objective as reported, ``metrics`` every metric of the report; NaN and
+    infinities are None.
     """
-    exists = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='learning_curves'").fetchone()
-    if not exists:
-        return []
-    rows = con.execute("SELECT step, value, metrics FROM learning_curves WHERE trial_id = ? ORDER BY step",
-                       (trial_id,))
-    return [{"step": s, "value": v, "metrics": {k: _finite(_num(x)) for k, x in json.loads(m).items()}}
-            for s, v, m in rows]
+    from nas_core.pruning.store import CurveStore
+
+    with CurveStore(workdir, read_only=True) as curves:
+        points = curves.points(trial_id)
+    return [{"step": p.step, "value": _finite(p.value), "metrics": clean(p.metrics)} for p in points]
 
 
 def succeeded_values(con: sqlite3.Connection, names: Sequence[str]) -> list[dict[str, Any]]:

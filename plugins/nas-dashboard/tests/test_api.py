@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 
 import pytest
@@ -270,19 +269,14 @@ def test_a_copy_taken_while_a_search_writes_is_read_with_its_wal(tmp_path):
 
 
 def test_trial_page_has_the_learning_curve(tmp_path):
-    import sqlite3
+    from nas_core.pruning import CurveStore
 
     workdir = generate_store(tmp_path / "curves", 4)
-    con = sqlite3.connect(workdir / "trials.db")
-    # the learning_curves table as the pruning machinery writes it (one row per intermediate report)
-    con.execute("CREATE TABLE learning_curves (trial_id INTEGER NOT NULL, step INTEGER NOT NULL, value REAL, "
-                "metrics TEXT NOT NULL, time REAL NOT NULL, PRIMARY KEY (trial_id, step))")
-    for step, acc in [(1, 0.5), (2, 0.7), (3, float("nan"))]:
-        con.execute("INSERT INTO learning_curves VALUES (2, ?, ?, ?, 0)",
-                    (step, None if acc != acc else acc, json.dumps({"accuracy": acc if acc == acc else "nan",
-                                                                    "loss": 1 - acc if acc == acc else "nan"})))
-    con.commit()
-    con.close()
+    with CurveStore(workdir) as curves:  # what a trainer's per-epoch reports write
+        curves.start(2)
+        for step, acc in [(1, 0.5), (2, 0.7), (3, float("nan"))]:
+            curves.add(2, step, acc, {"accuracy": acc, "loss": 1 - acc})
+        curves.end(2, "completed")
     with TestClient(create_app([workdir]), base_url="http://127.0.0.1") as c:
         curve = c.get("/api/exp/0/trials/2").json()["learning_curve"]
         assert c.get("/api/exp/0/trials/1").json()["learning_curve"] == []
