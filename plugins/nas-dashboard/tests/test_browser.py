@@ -117,7 +117,7 @@ def test_a_new_trial_appears_without_reloading(serve, page, tmp_path):
     from dash_testkit import run_search
 
     workdir = tmp_path / "live"
-    run_search(str(workdir), 2, 0.0)  # the store exists with two trials when the dashboard starts
+    run_search(str(workdir), 2, 0.6)  # the store exists with two trials when the dashboard starts
     base = serve([workdir])
     page.goto(base + "/")
     page.wait_for_selector(ROWS)
