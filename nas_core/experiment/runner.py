@@ -185,6 +185,7 @@ class Experiment:
         store.set_meta("constraints", [b.describe() for b in self.bounds])
         store.set_meta("labels", self.space.labels)
         store.set_meta("costs", list(self.profilers))
+        store.set_meta("budget", {"max_trials": self.max_trials, "max_duration": self.max_duration})
         self.store = store
         return store
 
