@@ -28,6 +28,7 @@ MODULES = [
     "nas_core.training",
     "nas_core.trial",
     "nas_core.errors",
+    "nas_core.checks",
 ]
 
 

@@ -17,7 +17,7 @@ from torch import nn
 
 from nas_core.errors import SpaceDefinitionError
 from nas_core.space.expr import evaluate, expr_max, is_expr, leaf_choices
-from nas_core.space.mutable import MutableModule
+from nas_core.space.mutable import Branch, MutableModule
 
 __all__ = [
     "MutableLayer",
@@ -317,6 +317,12 @@ class Parametrized(MutableLayer):
     def leaves(self) -> list[Any]:
         """The ValueChoices the constructor arguments read, in the order :meth:`variant_for` takes values."""
         return list(self._leaves)
+
+    def branches(self) -> list[Branch]:
+        """One :class:`Branch` per combination of the choices' values (the order of :meth:`variant_for`)."""
+        labels = [leaf.require_label() for leaf in self._leaves]
+        return [Branch(tuple(zip(labels, combo)), self.variant_for(combo))
+                for combo in itertools.product(*(leaf.candidates for leaf in self._leaves))]
 
     def variant_for(self, values: Sequence[Any]) -> nn.Module:
         """The instance built for ``values``: one value per choice of :attr:`leaves`, in order."""

@@ -95,7 +95,7 @@ class Supernet(nn.Module):
                 if not weighted:
                     continue  # slicing by the current sample already is the single-path layer
                 new = MixedWidthLayer(child, self.state, path)
-            elif isinstance(child, Parametrized) and weighted and child._leaves:
+            elif isinstance(child, Parametrized) and weighted and child.leaves:
                 raise SpaceDefinitionError(
                     f"layer {path!r} is Parametrized({child.torch_cls.__name__}) with choices: its variants do not "
                     "share weights, so DARTS/ProxylessNAS cannot mix them. Use a LayerChoice of the variants, "

@@ -6,7 +6,6 @@ real current output with a shape that depends on the sample.
 """
 from __future__ import annotations
 
-import itertools
 from typing import TYPE_CHECKING, Any, Callable
 
 import torch
@@ -32,10 +31,11 @@ __all__ = ["trace_layer_choice", "trace_input_choice", "trace_repeat", "trace_pa
 def trace_layer_choice(tracer: Recorder, lc: LayerChoice, *args: Any, **kwargs: Any) -> Any:
     label = lc.require_label()
     outs: dict[Any, Any] = {}
-    for key in lc.domain:
+    for branch in lc.branches():
+        (key,) = branch.key
         with tracer.condition(Cond.atom(label, [key])), tracer.branch({label: key}):
             a, k = tracer.rematerialize(args, [label]), tracer.rematerialize(kwargs, [label])
-            outs[key] = lc.candidate(key)(*a, **k)
+            outs[key] = branch.module(*a, **k)
     return merge(tracer, outs, [label], lambda key: (key,), lc.current)
 
 def merge(tracer: Recorder, outs: dict[Any, Any], labels: list[str], to_case_key: Callable[[Any], tuple], current: Any) -> Any:
@@ -158,14 +158,13 @@ def trace_repeat(tracer: Recorder, rep: Repeat, x: Any) -> Any:
 
 def trace_parametrized(tracer: Recorder, pm: Parametrized, *args: Any, **kwargs: Any) -> Any:
     leaves = pm.leaves
-    labels = [leaf.label for leaf in leaves]
+    labels = [leaf.require_label() for leaf in leaves]
     outs: dict[tuple, Any] = {}
-    for combo in itertools.product(*(leaf.candidates for leaf in leaves)):
-        key = tuple(combo)
-        cond = all_of(*(Cond.atom(leaf.label, [v]) for leaf, v in zip(leaves, key)))
-        with tracer.condition(cond), tracer.branch({leaf.label: v for leaf, v in zip(leaves, key)}):
+    for branch in pm.branches():
+        cond = all_of(*(Cond.atom(label, [v]) for label, v in branch.values))
+        with tracer.condition(cond), tracer.branch(dict(branch.values)):
             a, k = tracer.rematerialize(args, labels), tracer.rematerialize(kwargs, labels)
-            outs[key] = pm.variant_for(combo)(*a, **k)
+            outs[branch.key] = branch.module(*a, **k)
     current = tuple(leaf.current for leaf in leaves)
     return merge(tracer, outs, labels, lambda k: k, current)
 

@@ -13,7 +13,6 @@ choices to the op that produced it::
 """
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -91,7 +90,7 @@ def choice_merges(trace: ShapeTrace) -> dict[int, Merge]:
 def _merge(trace: ShapeTrace, call: ModuleCall, module: nn.Module, n: int) -> Merge | None:
     if isinstance(module, LayerChoice):
         label = module.require_label()
-        alts = {key: _nth_output(trace, module.candidate(key), n) for key in module.domain}
+        alts = {branch.key[0]: _nth_output(trace, branch.module, n) for branch in module.branches()}
         return Merge(call, frozenset([label]), lambda s: s[label], alts)
     if isinstance(module, Repeat):
         depth = module.depth_choice
@@ -110,9 +109,7 @@ def _merge(trace: ShapeTrace, call: ModuleCall, module: nn.Module, n: int) -> Me
         return Merge(call, frozenset([label]), lambda s: tuple(s[label]) if isinstance(s[label], list) else s[label],
                      alts)
     if isinstance(module, Parametrized):
-        leaves = module.leaves
-        labels = [leaf.require_label() for leaf in leaves]
-        alts = {tuple(combo): _nth_output(trace, module.variant_for(combo), n)
-                for combo in itertools.product(*(leaf.candidates for leaf in leaves))}
+        labels = [leaf.require_label() for leaf in module.leaves]
+        alts = {branch.key: _nth_output(trace, branch.module, n) for branch in module.branches()}
         return Merge(call, frozenset(labels), lambda s: tuple(s[label] for label in labels), alts)
     return None

@@ -65,24 +65,15 @@ def structural_conditions(model: nn.Module) -> dict[int, Any]:
         if id(module) in conds:
             return
         conds[id(module)] = cond
-        if isinstance(module, LayerChoice):
-            label = module.require_label()
-            for key in module.domain:
-                c = all_of(cond, Cond.atom(label, [key]))
-                walk(module.candidate(key), c)
+        if isinstance(module, (LayerChoice, Parametrized)):
+            for branch in module.branches():
+                c = all_of(*(Cond.atom(label, [v]) for label, v in branch.values))
+                walk(branch.module, all_of(cond, c))
             return
         if isinstance(module, Repeat):
             depth = sym(module.depth_choice)
             for j, block in enumerate(module.blocks):
                 walk(block, all_of(cond, depth_condition(module, depth, j)))
-            return
-        if isinstance(module, Parametrized):
-            import itertools
-
-            leaves = module.leaves
-            for combo in itertools.product(*(leaf.candidates for leaf in leaves)):
-                c = all_of(*(Cond.atom(leaf.label, [v]) for leaf, v in zip(leaves, combo)))
-                walk(module.variant_for(combo), all_of(cond, c))
             return
         for child in module.children():
             walk(child, cond)

@@ -7,7 +7,7 @@ from typing import Any, Mapping, Sequence
 from torch import nn
 
 from nas_core.errors import SpaceDefinitionError
-from nas_core.space.mutable import Decision, MutableModule
+from nas_core.space.mutable import Branch, Decision, MutableModule
 
 __all__ = ["LayerChoice"]
 
@@ -68,6 +68,10 @@ class LayerChoice(MutableModule, Decision):
 
     def module_decisions(self) -> list[Decision]:
         return [self]
+
+    def branches(self) -> list[Branch]:
+        label = self.require_label()
+        return [Branch(((label, key),), self.candidate(key)) for key in self.domain]
 
     def extra_repr(self) -> str:
         return f"label={self.label!r}"

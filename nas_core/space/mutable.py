@@ -1,6 +1,7 @@
 """The base class of modules whose structure follows decisions."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 from torch import nn
@@ -8,7 +9,7 @@ from torch import nn
 from nas_core.errors import SpaceDefinitionError
 
 
-__all__ = ["MutableModule", "Decision", "require_label"]
+__all__ = ["MutableModule", "Decision", "Branch", "require_label"]
 
 
 class Decision:
@@ -45,6 +46,27 @@ def require_label(decision: Any) -> str:
     return str(decision.label)
 
 
+@dataclass(frozen=True)
+class Branch:
+    """One child a mutable module may run, and the label values under which it runs.
+
+    ``values`` pairs each label the choice reads with its value for this branch, in the
+    module's label order; ``module`` runs exactly when the sample gives every label its value.
+    """
+
+    values: tuple[tuple[str, Any], ...]
+    module: nn.Module
+
+    @property
+    def labels(self) -> list[str]:
+        return [label for label, _ in self.values]
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """The branch's values alone, in label order."""
+        return tuple(value for _, value in self.values)
+
+
 class MutableModule(nn.Module):
     """A module that is replaced by a plain module when a sample is frozen.
 
@@ -62,4 +84,13 @@ class MutableModule(nn.Module):
 
     def module_decisions(self) -> list[Decision]:
         """Decisions that this module itself is (LayerChoice, InputChoice)."""
+        return []
+
+    def branches(self) -> list[Branch]:
+        """The alternative children this module picks between, one :class:`Branch` each.
+
+        A LayerChoice has one per candidate, a ``Parametrized`` layer one per combination of
+        its choices' values; modules that run no alternative child (an InputChoice selects
+        inputs, a Repeat's blocks run nested by depth) have none.
+        """
         return []

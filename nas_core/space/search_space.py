@@ -280,9 +280,10 @@ def _dropped_modules(model: nn.Module, sample: Mapping[str, Any]) -> list[nn.Mod
 
     def walk(m: nn.Module) -> None:
         kept.add(id(m))
-        if isinstance(m, LayerChoice):
-            chosen = m.candidate(sample[m.require_label()])
-            dropped.extend(c for c in m.candidates.values() if c is not chosen)
+        if isinstance(m, (LayerChoice, Parametrized)):
+            branches = m.branches()
+            chosen = next(b.module for b in branches if all(sample[label] == v for label, v in b.values))
+            dropped.extend(b.module for b in branches if b.module is not chosen)
             walk(chosen)
             return
         if isinstance(m, Repeat):
@@ -290,11 +291,6 @@ def _dropped_modules(model: nn.Module, sample: Mapping[str, Any]) -> list[nn.Mod
             dropped.extend(m.blocks[depth:])
             for b in m.blocks[:depth]:
                 walk(b)
-            return
-        if isinstance(m, Parametrized):
-            chosen = m.variant(sample)
-            dropped.extend(v for v in m.variants.values() if v is not chosen)
-            walk(chosen)
             return
         for child in m.children():
             walk(child)
