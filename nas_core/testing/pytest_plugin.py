@@ -44,8 +44,12 @@ def nas_plugin(nas_registry: Registry) -> Callable[..., str]:
 
 
 @pytest.fixture
-def fake_distribution(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., FakeDistribution]]:
+def fake_distribution(tmp_path_factory: pytest.TempPathFactory,
+                      monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., FakeDistribution]]:
     made: list[FakeDistribution] = []
+    # the fake distributions are discovered whatever NAS_CORE_PLUGINS / NAS_CORE_DISABLE_PLUGINS say
+    monkeypatch.delenv("NAS_CORE_PLUGINS", raising=False)
+    monkeypatch.delenv("NAS_CORE_DISABLE_PLUGINS", raising=False)
     old = reset_registry(None)
 
     def make(name: str, version: str = "0.0.1", modules: dict | None = None,

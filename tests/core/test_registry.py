@@ -113,7 +113,8 @@ def test_fake_distribution_duplicate_through_entry_points(fake_distribution):
 def _nas(*args, env=None):
     import os
 
-    e = dict(os.environ)
+    # discovery is what these tests check: whatever NAS_CORE_PLUGINS says in the calling shell
+    e = {k: v for k, v in os.environ.items() if k not in ("NAS_CORE_PLUGINS", "NAS_CORE_DISABLE_PLUGINS")}
     e.update(env or {})
     return subprocess.run([sys.executable, "-m", "nas_core.cli.main", *args], capture_output=True, text=True, env=e,
                           timeout=120)
