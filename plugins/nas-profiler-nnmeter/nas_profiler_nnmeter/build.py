@@ -181,7 +181,8 @@ def build_predictor(folder: str | os.PathLike, configs: Sequence[KernelConfig] |
                                             f"{list(x.shape)}")
         else:
             flat = [(c.kernel, c.features()) for c in configs]
-            report = split_half_report(halves, random_kernel_mixes(flat, stability_archs, seed=seed), protocol)
+            report = split_half_report(halves, random_kernel_mixes(flat, stability_archs, seed=seed), protocol,
+                                       overheads=overhead[1:])
         name = name or folder.name
         meta = {
             "name": name, "version": "1.0", "category": "cpu",

@@ -77,13 +77,14 @@ def kernel_sum(regressors: Mapping[str, Any], kernels: Sequence[tuple[str, Seque
 def split_half_report(halves: Sequence[Mapping[str, Any]], archs: Sequence[Sequence[tuple[str, Sequence[float]]]],
                       protocol: MeasurementProtocol,
                       calibration: tuple[Sequence[Sequence[tuple[str, Sequence[float]]]], Sequence[Sequence[float]]]
-                      | None = None) -> StabilityReport:
+                      | None = None, overheads: Sequence[float] = (0.0, 0.0)) -> StabilityReport:
     """Predictions of ``archs`` by the two half-builds (regressors fitted on the even and on the odd
     rounds), each calibrated on its own half of the whole-model measurements when given
-    (``(calibration archs' kernels, (measured even, measured odd))``), compared."""
+    (``(calibration archs' kernels, (measured even, measured odd))``), else plus the half's
+    per-model call overhead (a model pays it once), compared."""
     preds = []
     for h, regs in enumerate(halves):
-        scale, offset = 1.0, 0.0
+        scale, offset = 1.0, float(overheads[h])
         if calibration is not None:
             cal_kernels, measured = calibration
             scale, offset = fit_calibration([kernel_sum(regs, k) for k in cal_kernels], measured[h])
