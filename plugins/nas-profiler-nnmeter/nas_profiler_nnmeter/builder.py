@@ -20,16 +20,14 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
-import itertools
 import json
-import math
 import os
 import pickle
 import platform
 import random
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import torch
