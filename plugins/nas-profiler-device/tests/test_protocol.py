@@ -136,3 +136,18 @@ def test_device_profiler_refuses_an_unstable_table(tmp_path):
     stable = DeviceProfiler(TinySpace(), x, cache_dir=tmp_path / "ok", progress=False, measurer=FakeMeasurer(),
                             calibration=4)
     assert stable.table.meta["stability"]["stable"] is True and stable.table.meta["stability"]["max_diff"] == 0.0
+
+
+def test_local_jobs_run_the_reference_after_every_visit():
+    from nas_profiler_device.jobs import LocalJob
+    from nas_profiler_device.reference import SpeedReference
+
+    ref = SpeedReference(torch.nn.Linear(8, 8), [torch.zeros(1, 8)])
+    jobs = [LocalJob(torch.nn.Linear(8, n), [torch.zeros(1, 8)], backend=backend, reference=ref)
+            for n, backend in ((4, "eager"), (16, "onnxruntime"))]
+    assert jobs[0].reference_key == "eager/1/wall" and jobs[1].reference_key == "onnxruntime/1/wall"
+    figs = measure_interleaved(jobs, MeasurementProtocol(warmup=1, rounds=2, runs_per_round=3), ref.baselines)
+    assert set(ref.baselines) == {"eager/1/wall", "onnxruntime/1/wall"}
+    assert all(f.ms > 0 and f.speed is not None and len(f.times_ms) == 6 for f in figs)
+    with pytest.raises(MeasurementError, match="failed to run"):
+        LocalJob(torch.nn.Linear(8, 4), [torch.zeros(1, 5)], backend="eager")
