@@ -261,7 +261,7 @@ def check_stability(report: StabilityReport, what: str, on_unstable: str = "rais
 def fit_calibration(kernel_sums_ms: Sequence[float], measured_ms: Sequence[float]) -> tuple[float, float]:
     """``measured ~= scale * kernel_sum + offset``: a Theil-Sen line (robust to a few disturbed
     measurements); a ratio when the line is nonsense (a slope <= 0, or a latency <= 0 predicted
-    for one of the architectures fitted on), an offset alone below 3 distinct points."""
+    for half the smallest kernel sum fitted on), an offset alone below 3 distinct points."""
     from scipy.stats import theilslopes
 
     x, y = np.asarray(kernel_sums_ms, float), np.asarray(measured_ms, float)
@@ -270,7 +270,7 @@ def fit_calibration(kernel_sums_ms: Sequence[float], measured_ms: Sequence[float
     if len(np.unique(np.round(x, 12))) >= 3 and np.ptp(x) > 1e-3 * max(float(np.mean(np.abs(x))), 1e-9):
         scale = float(theilslopes(y, x)[0])
         offset = float(np.median(y - scale * x))
-        if scale <= 0 or np.any(scale * x + offset <= 0):  # a nonsense line (too noisy): a ratio
+        if scale <= 0 or scale * float(x.min()) / 2 + offset <= 0:  # a nonsense line (too noisy): a ratio
             scale, offset = float(y.sum() / x.sum()), 0.0
         return scale, offset
     if len(x):

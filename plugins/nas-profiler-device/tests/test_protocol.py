@@ -83,6 +83,8 @@ def test_calibration_maps_a_synthetic_kernel_sum_back_exactly():
     # one disturbed architecture does not move the robust fit
     scale2, offset2 = fit_calibration(sums + [8.0], measured + [1.37 * 8.0 + 5.0])
     assert scale2 == pytest.approx(1.37, rel=1e-9) and offset2 == pytest.approx(0.42, rel=1e-9)
+    # a line that would predict negative latencies for smaller models is nonsense: a ratio instead
+    assert fit_calibration([4.0, 4.5, 5.0], [1.0, 4.0, 7.0]) == (pytest.approx(12.0 / 13.5), 0.0)
     with pytest.raises(MeasurementError, match="one measured latency per kernel sum"):
         fit_calibration([1.0, 2.0], [1.0])
 
