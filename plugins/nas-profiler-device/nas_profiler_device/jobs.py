@@ -2,6 +2,7 @@
 
 * :class:`LocalJob`: a module (or ONNX model) run on this machine's CPU, each visit followed
   by one run of the speed reference;
+* :class:`AgentJob`: a model exported once and timed on a device agent, one request per visit;
 * :class:`MeasurerJob`: any :class:`~nas_profiler_device.measurer.Measurer` (a device agent,
   a custom measuring function): one measurement per visit, corrected on its own side.
 """
@@ -20,7 +21,7 @@ from nas_profiler_device.measure import BACKENDS, CLOCKS, _ort_feeds, _ort_sessi
     warnings_quiet
 from nas_profiler_device.reference import SpeedReference
 
-__all__ = ["LocalJob", "MeasurerJob"]
+__all__ = ["LocalJob", "MeasurerJob", "AgentJob"]
 
 
 class LocalJob:
@@ -120,3 +121,27 @@ class MeasurerJob:
         finally:
             if isinstance(saved, int):
                 self.measurer.repeats = saved
+
+
+class AgentJob:
+    """A model on a device agent: exported to ONNX once; each visit is one request for ``runs``
+    runs (the agent times the speed reference after every run and corrects on its side)."""
+
+    reference_key = None
+
+    def __init__(self, measurer: Any, module: nn.Module, inputs: Sequence[torch.Tensor]) -> None:
+        self.measurer = measurer
+        self.onnx = export_onnx(module, list(inputs))
+        self.shapes = [list(t.shape) for t in inputs]
+
+    def _request(self, runs: int, warmup: int) -> float:
+        m = self.measurer
+        return float(m.client.measure(self.onnx, self.shapes, repeats=runs, warmup=warmup, threads=m.threads,
+                                      clock=m.clock, reference=m.reference).median_ms)
+
+    def warm(self, runs: int) -> None:
+        if runs > 0:
+            self._request(1, runs)
+
+    def visit(self, runs: int) -> tuple[list[float], float | None]:
+        return [self._request(runs, 0)], None

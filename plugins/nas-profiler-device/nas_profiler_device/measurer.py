@@ -9,7 +9,7 @@ from torch import nn
 from nas_profiler_device.agent_client import AgentClient
 from nas_profiler_device.errors import MeasurementError
 from nas_profiler_device.reference import SpeedReference
-from nas_profiler_device.jobs import LocalJob, MeasurerJob
+from nas_profiler_device.jobs import AgentJob, LocalJob, MeasurerJob
 from nas_profiler_device.protocol import JobFigure, MeasurementProtocol, measure_interleaved
 from nas_profiler_device.measure import BACKENDS, Measurement, device_description, export_onnx, library_versions, \
     measure_latency
@@ -89,6 +89,9 @@ class RemoteMeasurer(Measurer):
         onnx_bytes = export_onnx(module, list(inputs))
         return self.client.measure(onnx_bytes, [list(t.shape) for t in inputs], repeats=self.repeats,
                                    warmup=self.warmup, threads=self.threads, clock=self.clock, reference=self.reference)
+
+    def jobs(self, items: Sequence[tuple[nn.Module, Sequence[torch.Tensor]]]) -> list[Any]:
+        return [AgentJob(self, module, inputs) for module, inputs in items]
 
     def identity(self) -> dict[str, Any]:
         if self._info is None:
