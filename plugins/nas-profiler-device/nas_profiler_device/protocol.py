@@ -38,8 +38,7 @@ __all__ = ["MeasurementProtocol", "Job", "JobFigure", "RobustFigure", "Stability
 STABILITY_ADVICE = (
     "The machine was too noisy to measure reliably. Stop other work on it (check `uptime`: the load average "
     "should stay below the number of cores), pin the process to a core (`taskset -c 1 ...`) and keep threads=1, "
-    "then build again with more rounds/repeats (e.g. rounds=10, runs_per_round=10). To keep this build anyway, "
-    "pass on_unstable='warn'.")
+    "then build again with more rounds/repeats (e.g. rounds=10, runs_per_round=10).")
 
 
 class UnstableMeasurementError(MeasurementError):
@@ -249,7 +248,7 @@ def check_stability(report: StabilityReport, what: str, on_unstable: str = "rais
         return
     text = f"{what} is not reproducible on this machine: {report}. {STABILITY_ADVICE}"
     if on_unstable == "raise":
-        raise UnstableMeasurementError(text)
+        raise UnstableMeasurementError(text + " To keep this build anyway, pass on_unstable='warn'.")
     import logging
     import warnings
 
