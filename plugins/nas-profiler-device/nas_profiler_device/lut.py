@@ -9,12 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
 import torch
 from torch import nn
 
 from nas_core.space.search_space import SearchSpace
-from nas_core.shapes import CostModel, ShapeTrace, Sym, Term
+from nas_core.shapes import CostModel, Sym, Term
 
 from nas_profiler_device.protocol import fit_calibration
 from nas_profiler_device.units import Unit, combo_key
