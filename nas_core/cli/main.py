@@ -5,6 +5,7 @@ from typing import Any
 
 import click
 
+from nas_core.cli.new_plugin_cmd import new_plugin_command
 from nas_core.cli.plugins_cmd import plugins_command
 from nas_core.cli.results_cmd import results_command
 from nas_core.cli.search_cmd import search_command
@@ -42,6 +43,7 @@ def cli() -> None:
 cli.add_command(plugins_command)
 cli.add_command(search_command)
 cli.add_command(results_command)
+cli.add_command(new_plugin_command)
 
 
 def _load_plugin_commands() -> None:

@@ -10,9 +10,11 @@ torch, exactly and differentiably.
 from __future__ import annotations
 
 import itertools
+import linecache
 import math
 import operator
 import warnings
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -207,7 +209,11 @@ class CostModel:
         lines.append("    except (KeyError, TypeError):")
         lines.append("        return _slow(s)")
         src = "def _cost(s):\n" + "".join(line + "\n" for line in lines)
-        exec(compile(src, "<nas_core.costmodel>", "exec"), env)  # noqa: S102 - generated lookup code
+        filename = f"<nas_core.costmodel-{id(self):x}>"
+        # registered with linecache so tracebacks through the generated lookup show its source
+        linecache.cache[filename] = (len(src), None, src.splitlines(keepends=True), filename)
+        weakref.finalize(self, linecache.cache.pop, filename, None)
+        exec(compile(src, filename, "exec"), env)  # noqa: S102 - generated lookup code
         return env["_cost"]
 
     def _evaluate_slow(self, sample: Mapping[str, Any]) -> float:

@@ -19,6 +19,7 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from nas_core.errors import ArchitectureError, ShapeInferenceError, SpaceDefinitionError
+from nas_core.interfaces.shape_formula import COST_KINDS
 from nas_core.nn.layers import MutableLayer, Parametrized, hparam
 from nas_core.space.expr import ValueChoice, ValueExpr
 from nas_core.space.input_choice import InputChoice, reduce_inputs
@@ -392,7 +393,7 @@ class _Tracer(TorchFunctionMode):
                         f"shape formula {formula!r} failed at {op.path!r} ({op.name}) on inputs {sargs!r}: "
                         f"{type(err).__name__}: {err}"
                     ) from err
-                op.costs = {k: v for k, v in formula.costs(target, out_shape, *sargs, **skw).items()}
+                op.costs = self.costs_of(op, formula, target, out_shape, sargs, skw)
         finally:
             self._op_for_checks = None
         op.output = out_shape
@@ -402,6 +403,27 @@ class _Tracer(TorchFunctionMode):
         self.attach(real_out, out_shape, out_presence)
         op.outputs = [self.sym_of(t) for t in _tensors(real_out)]
         return real_out
+
+    def costs_of(self, op: "OpRecord", formula: Any, target: Any, out_shape: Any, sargs: tuple,
+                 skw: dict) -> dict[str, Any]:
+        """``formula.costs(...)``, checked: unknown cost kinds and a raising costs function name the formula."""
+        where = f"cost formula {formula!r} (registered by {self.table.source_of(formula)}) at {op.path!r} ({op.name})"
+        try:
+            costs = dict(formula.costs(target, out_shape, *sargs, **skw))
+        except (ShapeInferenceError, SpaceDefinitionError):
+            raise
+        except Exception as err:  # noqa: BLE001
+            raise ShapeInferenceError(
+                f"{where} raised {type(err).__name__}: {err}. The dry run itself succeeded; fix the costs "
+                "function of that formula (or its pack)."
+            ) from err
+        unknown = sorted(k for k in costs if k not in COST_KINDS)
+        if unknown:
+            raise ShapeInferenceError(
+                f"{where} returned unknown cost kind(s) {unknown}; the known kinds are {list(COST_KINDS)}. "
+                "A misspelled kind would otherwise be counted as 0."
+            )
+        return costs
 
     def materialize(self, shape: Any, args: tuple) -> Any:
         """Empty tensors of ``shape`` (evaluated for the branch being traced), like the first input."""
@@ -606,7 +628,7 @@ class _Tracer(TorchFunctionMode):
         path = self.unique_path(self.names.get(id(ic), "?"))
         cost = case([label], elementwise, desc="elementwise")
         self.ops.append(OpRecord(path, "module", ic, None, [s for s in syms if s is not None], dims, present,
-                                 {"elementwise": cost} if cost != 0 else {}))
+                                 {"elementwise": cost} if isinstance(cost, Sym) or cost != 0 else {}))
         self.set_sym(real, SymTensor(dims, real.dtype, present))
         self.ops[-1].outputs = [self.syms[id(real)]]
         return real
