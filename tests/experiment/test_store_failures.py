@@ -123,34 +123,40 @@ def test_unknown_schema_version_is_refused(tmp_path, version, message):
 
 
 def _experiment(workdir: Path, max_trials: int) -> Experiment:
-    space = kit.toy_space()
-    return Experiment(space, kit.CheapTrainer(), kit.ToyRandom(), profilers={"params": kit.ParamsCost(space)},
+    space = kit.toy_space()  # FaultyTrainer: failed trials too, with their (long) error text
+    return Experiment(space, kit.FaultyTrainer(), kit.ToyRandom(), profilers={"params": kit.ParamsCost(space)},
                       max_trials=max_trials, workdir=workdir, seed=3, progress=False, keep_weights=False)
 
 
+def _table(folder: Path) -> list[tuple]:
+    return [(t.id, t.sample, t.status, repr(t.metrics), t.error and t.error.splitlines()[0])
+            for t in TrialStore(folder, read_only=True).trials()]
+
+
 def test_disk_full_during_a_search_keeps_the_store_intact_and_resumable(tmp_path, monkeypatch):
-    reference = _experiment(tmp_path / "ref", 12)
-    reference.run()
+    _experiment(tmp_path / "ref", 12).run()
+    _experiment(tmp_path / "run", 2).run()  # the search's first trials, then the disk fills up
+    con = sqlite3.connect(tmp_path / "run" / "trials.db")
+    full = con.execute("PRAGMA page_count").fetchone()[0]
+    con.close()
     connect = store_file.connect
 
-    def small_disk(path, *, read_only, timeout=60.0):  # SQLite's own limit on the file: a full disk
+    def full_disk(path, *, read_only, timeout=60.0):  # SQLite's own limit on the file size: a full disk
         con = connect(path, read_only=read_only, timeout=timeout)
-        con.execute("PRAGMA max_page_count = 14")
+        con.execute(f"PRAGMA max_page_count = {full}")
         return con
 
-    monkeypatch.setattr(store_file, "connect", small_disk)
+    monkeypatch.setattr(store_file, "connect", full_disk)
     with pytest.raises(StoreError, match=r"disk full while writing .*trials.db: the store is intact .* rerun the "
                                          "same command to resume"):
         _experiment(tmp_path / "run", 12).run()
     monkeypatch.setattr(store_file, "connect", connect)
     con = sqlite3.connect(tmp_path / "run" / "trials.db")
     assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-    stored = con.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
     con.close()
-    assert 0 < stored < 12  # it stopped part-way ...
+    assert 2 <= len(_table(tmp_path / "run")) < 12  # it stopped part-way ...
     _experiment(tmp_path / "run", 12).run()  # ... and the same command finishes it, as if never stopped
-    ref = [(t.id, t.sample, t.metrics, t.status) for t in TrialStore(tmp_path / "ref").trials()]
-    assert [(t.id, t.sample, t.metrics, t.status) for t in TrialStore(tmp_path / "run").trials()] == ref
+    assert _table(tmp_path / "run") == _table(tmp_path / "ref")
 
 
 def _as_other_user(folder: str, queue) -> None:  # runs in a forked child
