@@ -167,7 +167,7 @@ def bench(n: int, strategy: str, root: Path) -> dict:
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     con = sqlite3.connect(f"file:{workdir / 'trials.db'}?mode=ro", uri=True)
-    rows = con.execute("SELECT id, finished, duration FROM trials ORDER BY id").fetchall()
+    rows = con.execute("SELECT id, finished, duration FROM trials WHERE status != 'running' ORDER BY id").fetchall()
     con.close()
     start = rows[0][1] - (rows[0][2] or 0.0)
     loop = rows[-1][1] - start
