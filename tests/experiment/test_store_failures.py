@@ -46,6 +46,14 @@ def assert_one_line(code: int, output: str, *fragments: str) -> None:
         assert fragment in lines[0], (fragment, lines[0])
 
 
+def edit(db: Path, statement: str, *params: object) -> None:
+    """Change the store behind nas-core's back, as a user with an SQLite client would."""
+    con = sqlite3.connect(db)
+    con.execute(statement, params)
+    con.commit()
+    con.close()
+
+
 def _overwrite(path: Path, offset: int, data: bytes) -> None:
     with open(path, "r+b") as fh:
         fh.seek(offset)
@@ -79,10 +87,7 @@ def test_corrupted_page(tmp_path):
 
 
 def test_sqlite_file_of_another_application(tmp_path):
-    con = sqlite3.connect(tmp_path / "trials.db")
-    con.execute("CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)")
-    con.commit()
-    con.close()
+    edit(tmp_path / "trials.db", "CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)")
     assert_one_line(*results(tmp_path), "of another application (tables: moz_places)", "move this file away")
     with pytest.raises(StoreError, match="another application"):
         TrialStore(tmp_path)
@@ -92,19 +97,13 @@ def test_sqlite_file_of_another_application(tmp_path):
 
 def test_invalid_meta_json(tmp_path):
     db = make_store(tmp_path)
-    con = sqlite3.connect(db)
-    con.execute("UPDATE meta SET value = '[[\"accuracy\", \"max\"' WHERE key = 'objectives'")
-    con.commit()
-    con.close()
+    edit(db, "UPDATE meta SET value = '[[\"accuracy\", \"max\"' WHERE key = 'objectives'")
     assert_one_line(*results(tmp_path), str(db), "meta value 'objectives' is not valid JSON", "backup")
 
 
 def test_invalid_trial_json(tmp_path):
     db = make_store(tmp_path)
-    con = sqlite3.connect(db)
-    con.execute("UPDATE trials SET metrics = '{oops' WHERE id = 60")
-    con.commit()
-    con.close()
+    edit(db, "UPDATE trials SET metrics = '{oops' WHERE id = 60")
     assert_one_line(*results(tmp_path), str(db), "trial 60's metrics is not valid JSON")
 
 
@@ -113,10 +112,7 @@ def test_invalid_trial_json(tmp_path):
                                               ('"one"', "invalid schema_version 'one'")])
 def test_unknown_schema_version_is_refused(tmp_path, version, message):
     db = make_store(tmp_path)
-    con = sqlite3.connect(db)
-    con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (version,))
-    con.commit()
-    con.close()
+    edit(db, "UPDATE meta SET value = ? WHERE key = 'schema_version'", version)
     assert_one_line(*results(tmp_path), str(db), message)
     with pytest.raises(StoreError, match=message):
         TrialStore(tmp_path)  # nor resumed
