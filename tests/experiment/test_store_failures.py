@@ -199,3 +199,26 @@ def test_read_only_folder(pending_wal):
     finally:
         os.chmod(base / "run", 0o755)
         shutil.rmtree(base)
+
+
+@pytest.mark.parametrize("breakage, message", [
+    ("random", "is not an SQLite database"),
+    ("schema", "store schema 99, written by a newer nas-core"),
+])
+def test_nas_search_on_a_broken_store_is_one_line_and_leaves_it_alone(tmp_path, breakage, message):
+    from exp_configs import write_toy
+
+    cfg = write_toy(tmp_path, max_trials=2, workdir="out")
+    db = tmp_path / "out" / "trials.db"
+    if breakage == "random":
+        db.parent.mkdir()
+        db.write_bytes(os.urandom(3000))
+    else:
+        make_store(tmp_path / "out", n=3)
+        edit(db, "UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    before = db.read_bytes()
+    res = CliRunner().invoke(cli, ["search", str(cfg), "--no-progress"])
+    assert res.exit_code == 1 and "Traceback" not in res.output, res.output
+    error = [line for line in res.output.splitlines() if line.startswith("Error: ")]
+    assert len(error) == 1 and message in error[0] and str(db) in error[0], res.output
+    assert db.read_bytes() == before
