@@ -32,6 +32,7 @@ __all__ = ["TrialQuery", "TrialPage", "BestPoint", "best_trial", "TABLE_COLUMNS"
 
 #: the trial table's own columns, sortable by name (metrics, costs and labels come on top)
 TABLE_COLUMNS = ("id", "batch", "status", "score", "feasible", "duration", "worker", "attempts", "finished", "error")
+_MISSING = object()
 _ELIGIBLE = f"status = '{SUCCEEDED}' AND feasible = 1 AND score IS NOT NULL"  # matches the trials_best index
 
 
@@ -85,8 +86,12 @@ class TrialQuery:
 
     # -- what the experiment is -------------------------------------------------------------
     def _get(self, key: str, default: Any) -> Any:
+        """A meta value, kept once the search has written it (a search never changes it afterwards)."""
         if key not in self._meta:
-            self._meta[key] = self.store.get_meta(key, default)
+            value = self.store.get_meta(key, _MISSING)
+            if value is _MISSING:
+                return default
+            self._meta[key] = value
         return self._meta[key]
 
     @property
