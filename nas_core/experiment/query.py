@@ -218,8 +218,6 @@ class TrialQuery:
         Reads only the objective values, computes the set with :func:`nas_core.pareto.nondominated`
         (sort and sweep for two objectives), then reads the rows of the set; in trial order.
         """
-        import numpy as np
-
         from nas_core.pareto import nondominated
 
         objs = self._objectives(objectives)
@@ -228,7 +226,7 @@ class TrialQuery:
         exprs, params = [], []
         columns = self._value_columns()
         stored = self.objectives
-        signs = np.array([1.0 if o.direction == "max" else -1.0 for o in objs])
+        signs = [1.0 if o.direction == "max" else -1.0 for o in objs]
         for i, o in enumerate(objs):
             if i == 0 and stored and o == stored[0]:  # the score column: the primary value, signed, no JSON
                 exprs.append("score")
@@ -240,11 +238,8 @@ class TrialQuery:
         rows = self.store.connection().execute(  # a table scan ('+status': not row by row through the index)
             f"SELECT id, {', '.join(exprs)} FROM trials WHERE +status = '{SUCCEEDED}' AND feasible = 1", params
         ).fetchall()
-        if not rows:
-            return []
-        a = _as_floats(rows).reshape(len(rows), len(objs) + 1)
-        values = a[:, 1:] * signs
-        return self.trials(a[nondominated(values), 0].astype(int).tolist())
+        values = [[_as_float(v) * sign for v, sign in zip(row[1:], signs)] for row in rows]
+        return self.trials([rows[i][0] for i in nondominated(values)])
 
     def best_so_far(self, by: Literal["trial", "time"] = "trial") -> list[BestPoint]:
         """The trials that improved the best (succeeded, feasible, highest score), in order.
@@ -347,18 +342,12 @@ def _json_path(name: str) -> str:
     return f'$."{name}"'
 
 
-def _as_floats(rows: list[tuple]) -> Any:
-    """Rows of numbers, None and the texts "nan"/"inf"/"-inf" (how the store keeps them) as a float array;
-    any other value (a non-numeric metric) becomes NaN."""
-    import numpy as np
-
+def _as_float(v: Any) -> float:
+    """A stored value as a float: numbers, None (missing) and the texts "nan"/"inf"/"-inf" the store
+    writes for non-finite values; anything else (a non-numeric metric) is NaN."""
+    if v is None or isinstance(v, bool):
+        return math.nan
     try:
-        return np.array(rows, dtype=float)
+        return float(v)
     except (TypeError, ValueError):
-        def num(v: Any) -> float:
-            try:
-                return float(v) if v is not None and not isinstance(v, bool) else math.nan
-            except (TypeError, ValueError):
-                return math.nan
-
-        return np.array([[num(v) for v in row] for row in rows], dtype=float)
+        return math.nan
