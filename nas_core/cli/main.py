@@ -9,6 +9,7 @@ from nas_core.cli.new_plugin_cmd import new_plugin_command
 from nas_core.cli.plugins_cmd import plugins_command
 from nas_core.cli.results_cmd import results_command
 from nas_core.cli.search_cmd import search_command
+from nas_core.cli.space_cmd import space_command
 
 
 class _NasGroup(click.Group):
@@ -44,6 +45,7 @@ cli.add_command(plugins_command)
 cli.add_command(search_command)
 cli.add_command(results_command)
 cli.add_command(new_plugin_command)
+cli.add_command(space_command)
 
 
 def _load_plugin_commands() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import linecache
+import logging
 import math
 import operator
 import warnings
@@ -23,8 +24,10 @@ import torch
 
 from nas_core.errors import InvalidSampleError, ProfilerError
 from nas_core.space.search_space import SearchSpace
-from nas_core.shapes.sym import Sym, evaluate_sym, labels_of
+from nas_core.shapes.sym import evaluate_sym, labels_of
 
+
+log = logging.getLogger("nas_core.shapes")
 __all__ = ["Term", "CostModel"]
 
 #: a group whose labels have more combinations than this is evaluated lazily (with a cache)
@@ -155,6 +158,9 @@ class CostModel:
         #: ``evaluate(sample) -> float``: the total cost of ``sample`` (generated lookup code);
         #: an invalid sample raises InvalidSampleError naming the label and allowed values
         self.evaluate: Callable[[Mapping[str, Any]], float] = self._compile()
+        if log.isEnabledFor(logging.DEBUG):
+            for g in self.groups:
+                log.debug("cost model (%s): %d terms depend on %s", unit or "no unit", len(g.terms), list(g.labels) or "nothing")
 
     # -- single sample --------------------------------------------------------------------
     @staticmethod
