@@ -54,8 +54,6 @@ def run(folder, n: int, strategy: str) -> int:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="the strategy state is rewritten whole after every trial until #20 deliverable 1 "
-                                       "(one replaced state row) lands; remove this mark then")
 @pytest.mark.parametrize("strategy", ["random", "regularized-evolution"])
 def test_store_grows_linearly_with_the_trials(tmp_path, strategy):
     TrialStore(tmp_path / "empty").close()
