@@ -25,7 +25,7 @@ from typing import Any, Iterable, Literal, Mapping, Sequence
 from nas_core.errors import ConfigError
 from nas_core.experiment import store_file
 from nas_core.experiment.spec import Objective
-from nas_core.experiment.store import TRIAL_COLUMNS, TrialRecord, TrialStore, record_from_row
+from nas_core.experiment.store import TrialRecord, TrialStore, record_from_row
 from nas_core.statuses import STATUSES, SUCCEEDED
 
 __all__ = ["TrialQuery", "TrialPage", "BestPoint", "best_trial", "TABLE_COLUMNS"]
@@ -179,7 +179,7 @@ class TrialQuery:
         order = "DESC" if descending else "ASC"
         window = [-1 if limit is None else limit, offset]
         if sort == "id":  # the primary key: no sort at all
-            rows = con.execute(f"SELECT {TRIAL_COLUMNS} FROM trials{where} ORDER BY id {order} LIMIT ? OFFSET ?",
+            rows = con.execute(f"SELECT {self.store.columns} FROM trials{where} ORDER BY id {order} LIMIT ? OFFSET ?",
                                [*params, *window]).fetchall()
             return TrialPage([record_from_row(r, self.path) for r in rows], total, offset, limit, sort, descending)
         # the key once per row (materialised), sorted; then only this page's rows are read whole
@@ -201,7 +201,7 @@ class TrialQuery:
         if ids is None:
             return self.store.trials()
         rows = self.store.connection().execute(
-            f"SELECT {TRIAL_COLUMNS} FROM trials WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+            f"SELECT {self.store.columns} FROM trials WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
             (json.dumps([int(i) for i in ids]),)).fetchall()
         return [record_from_row(r, self.path) for r in rows]
 
@@ -209,7 +209,7 @@ class TrialQuery:
     def best(self) -> TrialRecord | None:
         """The succeeded, feasible trial with the highest score (the earliest on a tie): one indexed lookup."""
         row = self.store.connection().execute(
-            f"SELECT {TRIAL_COLUMNS} FROM trials WHERE {_ELIGIBLE} ORDER BY score DESC, id ASC LIMIT 1").fetchone()
+            f"SELECT {self.store.columns} FROM trials WHERE {_ELIGIBLE} ORDER BY score DESC, id ASC LIMIT 1").fetchone()
         return record_from_row(row, self.path) if row else None
 
     def pareto(self, objectives: Sequence[Objective] | Mapping[str, str] | None = None) -> list[TrialRecord]:

@@ -222,3 +222,25 @@ def test_nas_search_on_a_broken_store_is_one_line_and_leaves_it_alone(tmp_path, 
     error = [line for line in res.output.splitlines() if line.startswith("Error: ")]
     assert len(error) == 1 and message in error[0] and str(db) in error[0], res.output
     assert db.read_bytes() == before
+
+
+def test_a_store_written_before_the_told_and_partial_columns_is_read(tmp_path):
+    db = tmp_path / "trials.db"
+    con = sqlite3.connect(db)  # schema 1 as the first release wrote it
+    con.executescript("""
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE trials (id INTEGER PRIMARY KEY, batch INTEGER NOT NULL, sample TEXT NOT NULL,
+            sample_key TEXT NOT NULL, status TEXT NOT NULL, score REAL, metrics TEXT NOT NULL, costs TEXT NOT NULL,
+            feasible INTEGER NOT NULL, error TEXT, duration REAL, worker TEXT, attempts INTEGER NOT NULL,
+            finished REAL NOT NULL);
+        INSERT INTO meta VALUES ('schema_version', '1'), ('objectives', '[["accuracy", "max"]]');
+        INSERT INTO trials VALUES (1, 1, '{"w": 2}', '{"w": 2}', 'succeeded', 0.5, '{"accuracy": 0.5}', '{}', 1,
+            NULL, 0.1, 'h:1', 1, 1000.0);
+    """)
+    con.close()
+    before = db.read_bytes()
+    code, output = results(tmp_path)
+    assert code == 0 and "best: trial #1" in output, output
+    assert db.read_bytes() == before  # read as it is: nothing added by a reader
+    store = TrialStore(tmp_path)  # a search resuming it adds the columns
+    assert store.trial(1).told is None and store.trial(1).metrics == {"accuracy": 0.5}
