@@ -25,7 +25,7 @@ from typing import Any, Iterable, Literal, Mapping, Sequence
 from nas_core.errors import ConfigError
 from nas_core.experiment import store_file
 from nas_core.experiment.spec import Objective
-from nas_core.experiment.store import TrialRecord, TrialStore, record_from_row
+from nas_core.experiment.store import RUNNING, TrialRecord, TrialStore, record_from_row
 from nas_core.statuses import STATUSES, SUCCEEDED
 
 __all__ = ["TrialQuery", "TrialPage", "BestPoint", "best_trial", "TABLE_COLUMNS"]
@@ -307,12 +307,12 @@ class TrialQuery:
         clauses, params = [], []
         if status is not None:
             statuses = [status] if isinstance(status, str) else list(status)
-            known = set(STATUSES) | set(self.counts())
+            known = {*STATUSES, RUNNING, *self.counts()}
             for s in statuses:
                 if s not in known:
                     close = difflib.get_close_matches(str(s), sorted(known), n=1)
                     hint = f" Did you mean {close[0]!r}?" if close else ""
-                    raise ConfigError(f"unknown status {s!r}.{hint} Statuses: {', '.join(STATUSES)}.")
+                    raise ConfigError(f"unknown status {s!r}.{hint} Statuses: {', '.join((*STATUSES, RUNNING))}.")
             clauses.append(f"status IN ({','.join('?' * len(statuses))})")
             params += statuses
         for label, value in (label_values or {}).items():
