@@ -218,6 +218,11 @@ class TrialQuery:
         Reads only the objective values, computes the set with :func:`nas_core.pareto.nondominated`
         (sort and sweep for two objectives), then reads the rows of the set; in trial order.
         """
+        return self.trials(self.pareto_ids(objectives))
+
+    def pareto_ids(self, objectives: Sequence[Objective] | Mapping[str, str] | None = None) -> list[int]:
+        """The ids of :meth:`pareto`'s trials, ascending, without reading their rows (trials with equal
+        values are all in the set, so it can be large when many trials tie)."""
         from nas_core.pareto import nondominated
 
         objs = self._objectives(objectives)
@@ -239,7 +244,7 @@ class TrialQuery:
             f"SELECT id, {', '.join(exprs)} FROM trials WHERE +status = '{SUCCEEDED}' AND feasible = 1", params
         ).fetchall()
         values = [[_as_float(v) * sign for v, sign in zip(row[1:], signs)] for row in rows]
-        return self.trials([rows[i][0] for i in nondominated(values)])
+        return [rows[i][0] for i in nondominated(values)]
 
     def best_so_far(self, by: Literal["trial", "time"] = "trial") -> list[BestPoint]:
         """The trials that improved the best (succeeded, feasible, highest score), in order.

@@ -125,8 +125,12 @@ class Report:
         return self.query.best()
 
     @cached_property
+    def pareto_ids(self) -> list[int]:
+        return self.query.pareto_ids() if self.objectives else []
+
+    @cached_property
     def pareto(self) -> list[TrialRecord]:
-        return self.query.pareto() if self.objectives else []
+        return self.query.trials(self.pareto_ids)
 
     def plot(self, path: str | Path | None = None) -> Path:
         from nas_core.errors import ConfigError
@@ -153,7 +157,7 @@ class Report:
             "counts": self.query.counts(),
             "trials": [_row(t) for t in (self.trials if trials is None else trials)],
             "best": None if best is None else _row(best),
-            "pareto": [t.id for t in self.pareto],
+            "pareto": self.pareto_ids,
         }
 
 
