@@ -156,7 +156,7 @@ def test_nas_results_prints_a_large_pareto_set_in_part_and_lists_it_whole_in_jso
     store.close()
     assert TrialQuery(tmp_path).pareto_ids() == list(range(1, 41))
     out = CliRunner().invoke(cli, ["results", str(tmp_path)]).output
-    pareto_line = "".join(out[out.index("Pareto set"):].splitlines())  # the console wraps long lines
+    pareto_line = "".join(out[out.index("Pareto set ("):].splitlines())  # the console wraps long lines
     assert pareto_line.count("#") == 30 and pareto_line.endswith("... (40 trials; --json lists every one)")
     data = json.loads(CliRunner().invoke(cli, ["results", str(tmp_path), "--json"]).output)
     assert data["pareto"] == list(range(1, 41)) and data["total"] == 40
