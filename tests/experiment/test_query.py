@@ -160,3 +160,14 @@ def test_nas_results_prints_a_large_pareto_set_in_part_and_lists_it_whole_in_jso
     assert pareto_line.count("#") == 30 and pareto_line.endswith("... (40 trials; --json lists every one)")
     data = json.loads(CliRunner().invoke(cli, ["results", str(tmp_path), "--json"]).output)
     assert data["pareto"] == list(range(1, 41)) and data["total"] == 40
+
+
+def test_pareto_plot_labels_each_distinct_point_once_and_at_most_thirty(tmp_path):
+    from nas_core.experiment.report import MAX_LABELS, plot_pareto
+
+    trials = [TrialRecord(id=i, batch=i, sample={"width": i}, status="succeeded", score=i / 100,
+                          metrics={"accuracy": (i // 2) / 100}, costs={"flops": float(i // 2)}) for i in range(200)]
+    fig = plot_pareto(trials, [Objective("accuracy", "max"), Objective("flops", "min")], {}, tmp_path / "p.png")
+    labels = [t.get_text() for t in fig.axes[0].texts]  # 100 distinct points, each reached by two trials
+    assert len(labels) == MAX_LABELS == len(set(labels)) and all(int(x[1:]) % 2 == 0 for x in labels)
+    assert labels[0] == "#0" and labels[-1] == "#198"
