@@ -146,8 +146,9 @@ def query_seconds(workdir: Path) -> dict[str, float]:
 
     q = TrialQuery(workdir)
     out = {}
-    for name, fn in [("last50", lambda: q.last(50)), ("best", q.best), ("pareto", q.pareto),
-                     ("counts", q.counts), ("sort_by_accuracy_page", lambda: q.page("accuracy", descending=True)),
+    for name, fn in [("last50", lambda: q.last(50)), ("best", q.best), ("pareto_ids", q.pareto_ids),
+                     ("pareto", q.pareto), ("counts", q.counts),
+                     ("sort_by_accuracy_page", lambda: q.page("accuracy", descending=True)),
                      ("best_so_far", q.best_so_far)]:
         t0 = time.perf_counter()
         fn()
@@ -157,9 +158,10 @@ def query_seconds(workdir: Path) -> dict[str, float]:
 
 
 def bench(n: int, strategy: str, root: Path) -> dict:
-    workdir, flag = root / f"run{n}", root / f"blocked{n}"
+    """Run N trials in a child process, SIGKILL it at trial N, then measure (see :func:`after_kill`)."""
     import resource
 
+    workdir, flag = root / f"run{n}", root / f"blocked{n}"
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, __file__, "--child", str(workdir), str(n), strategy, str(flag)])
@@ -172,6 +174,11 @@ def bench(n: int, strategy: str, root: Path) -> dict:
     proc.wait()
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     child_cpu = cpu1.ru_utime - cpu0.ru_utime + cpu1.ru_stime - cpu0.ru_stime
+    return {"child_process_s": first_run, "child_cpu_s": child_cpu, **after_kill(workdir, n, strategy)}
+
+
+def after_kill(workdir: Path, n: int, strategy: str) -> dict:
+    """The figures of a search killed at trial N: loop times from the store, then resume it here and read it."""
     con = sqlite3.connect(f"file:{workdir / 'trials.db'}?mode=ro", uri=True)
     rows = con.execute("SELECT id, finished, duration FROM trials WHERE status != 'running' ORDER BY id").fetchall()
     con.close()
@@ -189,9 +196,29 @@ def bench(n: int, strategy: str, root: Path) -> dict:
     size = sum(p.stat().st_size for p in workdir.glob("trials.db*"))
     med, worst, cpu = nas_results_seconds(workdir)
     return {"trials": n, "strategy": strategy, "stored_before_kill": len(rows), "loop_s": loop,
-            "child_process_s": first_run, "child_cpu_s": child_cpu, **per_tenth(rows), "store_bytes": size, "kb_per_trial": size / n / 1024,
-            "store_tables": store_breakdown(db), "nas_results_s": med, "nas_results_max_s": worst, "nas_results_cpu_s": cpu,
-            "queries_s": query_seconds(workdir), "resume_first_trial_s": resume_first, "resume_first_trial_cpu_s": resume_first_cpu, "resume_total_s": resume_total}
+            **per_tenth(rows), "store_bytes": size, "kb_per_trial": size / n / 1024,
+            "store_tables": store_breakdown(db), "nas_results_s": med, "nas_results_max_s": worst,
+            "nas_results_cpu_s": cpu, "queries_s": query_seconds(workdir), "resume_first_trial_s": resume_first,
+            "resume_first_trial_cpu_s": resume_first_cpu, "resume_total_s": resume_total}
+
+
+def report(r: dict) -> None:
+    n = r["trials"]
+    print(f"\n== {n} trials ({r['strategy']}), load average now {os.getloadavg()}")
+    print(f"loop (first run, {r['stored_before_kill']} trials): {r['loop_s']:.1f} s   "
+          f"(child process incl. start-up: {r.get('child_process_s', math.nan):.1f} s wall, "
+          f"{r.get('child_cpu_s', math.nan):.1f} s CPU)")
+    print(f"wall per trial  first 10%: {r['wall_first_ms']:.2f} ms   last 10%: {r['wall_last_ms']:.2f} ms")
+    print(f"overhead/trial  first 10%: {r['overhead_first_ms']:.2f} ms   last 10%: {r['overhead_last_ms']:.2f} ms"
+          f"   ratio {r['overhead_ratio']:.2f} (target <= 1.3)")
+    print(f"store: {r['store_bytes'] / 1e6:.2f} MB = {r['kb_per_trial']:.2f} KB/trial (target < 5)   by table: "
+          + ", ".join(f"{k} {v / 1e6:.2f} MB" for k, v in list(r["store_tables"].items())[:5]))
+    print(f"nas results: {r['nas_results_s']:.2f} s median of 3 (max {r['nas_results_max_s']:.2f} s, CPU "
+          f"{r['nas_results_cpu_s']:.2f} s; target < 2)   in-process queries: "
+          + ", ".join(f"{k} {1000 * v:.0f} ms" for k, v in r["queries_s"].items()))
+    print(f"resume after SIGKILL at trial {n}: first new trial after {r['resume_first_trial_s']:.2f} s "
+          f"(CPU {r['resume_first_trial_cpu_s']:.2f} s; target < 10), finished with outputs after "
+          f"{r['resume_total_s']:.2f} s", flush=True)
 
 
 def main() -> None:
@@ -214,19 +241,7 @@ def main() -> None:
     for n in args.sizes:
         r = bench(n, args.strategy, root)
         results.append(r)
-        print(f"\n== {n} trials ({args.strategy}), load average now {os.getloadavg()}")
-        print(f"loop (first run, {r['stored_before_kill']} trials): {r['loop_s']:.1f} s   "
-              f"(child process incl. start-up: {r['child_process_s']:.1f} s wall, {r['child_cpu_s']:.1f} s CPU)")
-        print(f"wall per trial  first 10%: {r['wall_first_ms']:.2f} ms   last 10%: {r['wall_last_ms']:.2f} ms")
-        print(f"overhead/trial  first 10%: {r['overhead_first_ms']:.2f} ms   last 10%: {r['overhead_last_ms']:.2f} ms"
-              f"   ratio {r['overhead_ratio']:.2f} (target <= 1.3)")
-        print(f"store: {r['store_bytes'] / 1e6:.2f} MB = {r['kb_per_trial']:.2f} KB/trial (target < 5)   by table: "
-              + ", ".join(f"{k} {v / 1e6:.2f} MB" for k, v in list(r["store_tables"].items())[:5]))
-        print(f"nas results: {r['nas_results_s']:.2f} s median of 3 (max {r['nas_results_max_s']:.2f} s, CPU "
-              f"{r['nas_results_cpu_s']:.2f} s; target < 2)   in-process queries: "
-              + ", ".join(f"{k} {1000 * v:.0f} ms" for k, v in r["queries_s"].items()))
-        print(f"resume after SIGKILL at trial {n}: first new trial after {r['resume_first_trial_s']:.2f} s "
-              f"(CPU {r['resume_first_trial_cpu_s']:.2f} s; target < 10), finished with outputs after {r['resume_total_s']:.2f} s")
+        report(r)
     if args.json:
         Path(args.json).write_text(json.dumps({"load": os.getloadavg(), "results": results}, indent=2))
     if not args.keep:
