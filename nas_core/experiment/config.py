@@ -21,7 +21,8 @@ from nas_core.experiment.trial import SpaceSpec, import_object
 
 __all__ = ["ExperimentConfig", "load_config", "parse_duration"]
 
-SECTIONS = ("experiment", "space", "strategy", "trainer", "profilers", "constraints", "objectives", "executor")
+SECTIONS = ("experiment", "space", "strategy", "trainer", "profilers", "constraints", "objectives", "executor",
+            "pruner")
 REQUIRED = ("space", "strategy", "trainer")
 EXPERIMENT_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "name": (str, "a name for the experiment"),
@@ -131,6 +132,8 @@ class ExperimentConfig:
             self._check_component(kind, kind, raw[kind])
         if "executor" in raw:
             self._check_component("executor", "executor", raw["executor"])
+        if "pruner" in raw:
+            self._check_component("pruner", "pruner", raw["pruner"])
         for metric, table in raw.get("profilers", {}).items():
             if not isinstance(table, Mapping):
                 raise ConfigError(f"profilers.{metric} must be a table (e.g. [profilers.{metric}] name = \"flops\"), "
@@ -229,6 +232,8 @@ class ExperimentConfig:
         elif overrides.get("workers"):
             ex_table["max_workers"] = overrides["workers"]
         executor = self._create("executor", "executor", ex_table)
+        if "pruner" in raw:
+            exp["pruner"] = self._create("pruner", "pruner", raw["pruner"])
         for key in ("max_trials", "seed"):
             if overrides.get(key) is not None:
                 exp[key] = overrides[key]

@@ -8,6 +8,7 @@ resumable), :mod:`nas_core.oneshot.experiment` the one-shot loop, and
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import uuid
@@ -25,6 +26,7 @@ from nas_core.experiment.outputs import BEST_ARCH, BEST_WEIGHTS, PARETO_PNG, SUM
 from nas_core.experiment.recording import TrialRecorder
 from nas_core.experiment.spec import Bound, parse_constraints, parse_objectives, Objective
 from nas_core.experiment.query import best_trial
+from nas_core.pruning import Pruner, TrialReporting, resolve_pruner
 from nas_core.experiment.store import TrialRecord, TrialStore
 from nas_core.experiment.trial import SpaceSpec, build_space, pack, prime, run_trial
 
@@ -59,6 +61,10 @@ class Experiment:
     and records it ``timeout``; ``max_duration`` (seconds) stops the search, and the trials
     running at that moment are run again by a rerun with a larger budget.
 
+    ``pruner`` (optional) stops unpromising trials early from the intermediate results the
+    trainer reports per epoch (``nas_core.pruning.report``): a registry name (``"asha"``,
+    ``"median"``), ``{"name": "asha", **options}`` or a :class:`~nas_core.pruning.Pruner`.
+
     ``space_source`` (optional) is how worker processes rebuild the space (a
     :class:`SpaceSpec` or a picklable factory) when ``space`` is an instance.
 
@@ -91,6 +97,7 @@ class Experiment:
         progress: bool = True,
         overwrite: bool = False,
         space_source: Any = None,
+        pruner: Pruner | str | Mapping[str, Any] | None = None,
     ) -> None:
         # the space (``space_source``: how workers rebuild it; default the space itself)
         self.space_source = SpaceSpec(space) if isinstance(space, str) else space
@@ -143,6 +150,11 @@ class Experiment:
         self.recorder = TrialRecorder(self.space, self.profilers, self.objectives, self.bounds, self.trainer_metrics,
                                       self.seed, self.trial_threads, self.keep_weights)
         self.pre_bounds, self.post_bounds = self.recorder.pre_bounds, self.recorder.post_bounds
+        self.pruner = resolve_pruner(pruner)  # early stopping (None, a name, {"name": ..., **options} or a Pruner)
+        self.recorder.reporting = TrialReporting(
+            str((self.workdir / TrialStore.FILENAME).resolve()), self.recorder.objective,
+            next((o.direction == "max" for o in self.objectives if o.metric == self.recorder.objective), True),
+            self.pruner)
         self.outputs = Outputs(self.workdir, self.space, self.objectives, self.units, bool(self.profilers),
                                self.keep_weights)
         if overwrite and self.workdir.exists():
@@ -248,6 +260,8 @@ class Experiment:
         store = self.store or self.open_store()
 
         def retrain(best: TrialRecord) -> Any:
-            return run_trial(self.recorder.job(best.id, best.sample, self.local_token(), b"")).weights
+            job = self.recorder.job(best.id, best.sample, self.local_token(), b"")
+            # its curve is stored already, and a pruner must not stop the retraining
+            return run_trial(dataclasses.replace(job, reporting=None)).weights
 
         self.outputs.finalize(store, retrain)

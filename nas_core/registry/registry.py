@@ -34,6 +34,7 @@ KINDS: dict[str, str] = {
     "strategy": "register_strategies",
     "trainer": "register_trainers",
     "executor": "register_executors",
+    "pruner": "register_pruners",
 }
 CORE_DISTRIBUTION = "nas-core"
 
