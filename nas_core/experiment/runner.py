@@ -22,6 +22,8 @@ from nas_core.errors import ConfigError
 from nas_core.interfaces import Executor, InProcessExecutor, OneShotStrategy, Profiler, Strategy
 from nas_core.space import search_space
 from nas_core.experiment import settings
+from nas_core.experiment.fingerprint import check_resume, experiment_fingerprint
+from nas_core.experiment.lock import ExperimentLock
 from nas_core.experiment.outputs import BEST_ARCH, BEST_WEIGHTS, PARETO_PNG, SUMMARY, Outputs
 from nas_core.experiment.recording import TrialRecorder
 from nas_core.experiment.spec import Bound, parse_constraints, parse_objectives, Objective
@@ -157,8 +159,7 @@ class Experiment:
             self.pruner)
         self.outputs = Outputs(self.workdir, self.space, self.objectives, self.units, bool(self.profilers),
                                self.keep_weights)
-        if overwrite and self.workdir.exists():
-            self.outputs.clear()
+        self.overwrite = bool(overwrite)  # run() deletes the old files once it holds the folder's lock
         self.store: TrialStore | None = None
 
     @property
@@ -168,31 +169,15 @@ class Experiment:
 
     # -- identity of the experiment (resume must run the same one) ---------------------------
     def fingerprint(self) -> dict[str, Any]:
-        return {
-            "labels": [[c.label, [repr(v) for v in c.domain]] for c in self.space],
-            "strategy": type(self.strategy).__name__,
-            "seed": self.seed,
-            "objectives": [[o.metric, o.direction] for o in self.objectives],
-            "constraints": [b.describe() for b in self.bounds],
-            "profilers": sorted(self.profilers),
-            "trainer": type(self.trainer).__name__,
-            "schedule": self.schedule,
-            "batch_size": self.batch_size if self.schedule == "sync" else None,
-        }
+        """What a resume must find unchanged (see :mod:`nas_core.experiment.fingerprint`)."""
+        return experiment_fingerprint(self)
 
     def open_store(self) -> TrialStore:
         """The experiment folder's store, checked to hold this experiment (or nothing yet)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         store = TrialStore(self.workdir)
         fp = self.fingerprint()
-        old = store.get_meta("fingerprint")
-        if old is not None and old != fp:
-            diff = [k for k in fp if old.get(k) != fp[k]]
-            raise ConfigError(
-                f"{self.workdir} holds a different experiment ({', '.join(diff)} changed: was "
-                f"{old.get(diff[0])!r}, now {fp[diff[0]]!r}). Resume needs the same settings; use another workdir, "
-                "or start over with overwrite=True (`nas search --overwrite`)."
-            )
+        check_resume(store.get_meta("fingerprint"), fp, self.workdir)
         store.set_meta("fingerprint", fp)
         store.set_meta("objectives", [[o.metric, o.direction] for o in self.objectives])
         store.set_meta("units", self.units)
@@ -239,8 +224,16 @@ class Experiment:
         Resumes from the experiment folder when it already holds this experiment's trials:
         trials that were running are run again with their samples, the strategy continues
         from its stored state. A one-shot strategy trains its supernet, then its export is
-        retrained and recorded.
+        retrained and recorded. The folder is locked while the search runs: a second search on
+        it is refused (:class:`~nas_core.experiment.lock.ExperimentLock`).
         """
+        with ExperimentLock(self.workdir):
+            if self.overwrite:
+                self.outputs.clear()
+                self.overwrite = False  # deleted once; a second run() of this object resumes
+            return self._run_locked()
+
+    def _run_locked(self) -> TrialRecord | None:
         if self.one_shot:
             from nas_core.oneshot.experiment import run_one_shot
 

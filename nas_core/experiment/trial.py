@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from nas_core.errors import ConfigError
+from nas_core.experiment.oom import is_out_of_memory
 from nas_core.interfaces import FAILED, PRUNED, SUCCEEDED
 from nas_core.pruning import TrialPruned, TrialReporting, reporting
 from nas_core.threads import torch_threads
@@ -241,7 +242,7 @@ def run_trial(job: TrialJob) -> TrialOutcome:
             raise
         status, error = FAILED, _error_text(err)
     except BaseException as err:  # noqa: BLE001 - any error in a trial (SystemExit too) fails that trial only
-        status, error = FAILED, _error_text(err)
+        status, error = FAILED, ("out of memory: " if is_out_of_memory(err) else "") + _error_text(err)
     return TrialOutcome(job.trial_id, status, metrics, error, time.perf_counter() - start, worker_id(), weights,
                         partial=status == PRUNED)
 
