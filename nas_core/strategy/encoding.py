@@ -139,6 +139,28 @@ class SampleTrie:
                 r -= free
         return tuple(prefix)
 
+    def iter_unseen(self):
+        """Every index vector not in the set, in lexicographic order (beware of large spaces)."""
+        import itertools
+
+        n = len(self.sizes)
+
+        def walk(node: list[Any] | None, prefix: tuple[int, ...]):
+            d = len(prefix)
+            if d == n:
+                if node is None:
+                    yield prefix
+                return
+            children = node[1] if node is not None else {}
+            for v in range(self.sizes[d]):
+                child = children.get(v)
+                if child is None:
+                    yield from (prefix + (v,) + rest for rest in itertools.product(*map(range, self.sizes[d + 1:])))
+                elif child[0] < self.suffix[d + 1]:
+                    yield from walk(child, prefix + (v,))
+
+        yield from walk(self._root, ())
+
     def to_list(self) -> list[list[int]]:
         """The members in insertion order (JSON-safe)."""
         return [list(x) for x in self._order]
