@@ -1,6 +1,7 @@
 """PolicyBasedRL: an autoregressive policy trained with PPO's clipped objective (plain torch)."""
 from __future__ import annotations
 
+import collections
 import math
 import numbers
 import random
@@ -19,6 +20,7 @@ from nas_core.strategy import (
     torch_generator_state,
     usable_score,
 )
+from nas_core.strategy.ranks import normal_score_of
 from nas_strategy_ppo.policy import AutoregressivePolicy
 from nas_strategy_ppo.serialize import from_jsonable, to_jsonable
 
@@ -48,8 +50,11 @@ class PolicyBasedRL(SeededStrategy):
     uniform. Each told score is the reward of its sample. After every ``batch_size``
     rewards the policy takes ``update_epochs`` Adam steps on PPO's clipped surrogate
     objective (clip ``clip``) plus ``entropy_coef`` x entropy, with advantages
-    ``(reward - baseline) / scale``: the baseline is an exponential moving average of past
-    rewards (decay ``baseline_decay``) and the scale the standard deviation of all
+    ``z(reward) - baseline``: ``z`` is the normal quantile of the reward's rank among the
+    ``reward_window`` most recent rewards (:func:`nas_core.strategy.ranks.normal_score_of`), so
+    a few failed or penalised samples scored 0 do not drown the differences among good ones,
+    and the baseline is an exponential moving average of past ``z`` (decay ``baseline_decay``).
+    Ranks rather than the standard deviation of all
     rewards so far.
 
     Unless ``allow_repeat``, values whose every completion was already proposed or told
@@ -71,6 +76,7 @@ class PolicyBasedRL(SeededStrategy):
         baseline_decay: moving-average decay of the reward baseline, in [0, 1).
         hidden_size: width of the GRU and the embeddings (>= 1).
         allow_repeat: allow proposing samples already proposed or told.
+        reward_window: recent rewards that a reward is ranked among (>= 2).
         max_draws: policy draws per ``ask`` that may come out infeasible (under a predicate
             handed over by ``Filter``) or equivalent to a tried sample before a uniform
             feasible untried sample is proposed instead.
@@ -82,7 +88,7 @@ class PolicyBasedRL(SeededStrategy):
 
     def __init__(self, batch_size: int = 4, update_epochs: int = 4, learning_rate: float = 0.05,
                  clip: float = 0.2, entropy_coef: float = 0.01, baseline_decay: float = 0.9,
-                 hidden_size: int = 32, allow_repeat: bool = False, max_draws: int = 100,
+                 hidden_size: int = 32, allow_repeat: bool = False, max_draws: int = 100, reward_window: int = 64,
                  seed: int | None = None) -> None:
         super().__init__(seed)
         self.batch_size = check_int("PolicyBasedRL", "batch_size", batch_size, 1)
@@ -98,6 +104,7 @@ class PolicyBasedRL(SeededStrategy):
             raise ConfigError(f"PolicyBasedRL: allow_repeat must be True or False, got {allow_repeat!r}.")
         self.allow_repeat = allow_repeat
         self.max_draws = check_int("PolicyBasedRL", "max_draws", max_draws, 1)
+        self.reward_window = check_int("PolicyBasedRL", "reward_window", reward_window, 2)
 
     def _setup(self) -> None:
         with torch.random.fork_rng(devices=[]):
@@ -108,7 +115,7 @@ class PolicyBasedRL(SeededStrategy):
         self._pending: dict[Indices, list[dict[str, Any]]] = {}  # asked, not told: masks and log-prob
         self._buffer: list[dict[str, Any]] = []  # rewarded episodes waiting for the next update
         self.baseline: float | None = None
-        self._stats = [0, 0.0, 0.0]  # rewards seen: count, sum, sum of squares
+        self._recent: collections.deque[float] = collections.deque(maxlen=self.reward_window)  # from history
         self.n_updates = 0
 
     # -- proposing --------------------------------------------------------------------
@@ -189,9 +196,9 @@ class PolicyBasedRL(SeededStrategy):
         reward = usable_score(result)
         if reward is None:
             return
-        self._stats = [self._stats[0] + 1, self._stats[1] + reward, self._stats[2] + reward * reward]
+        self._recent.append(reward)
         if episode is None:
-            self._update_baseline([reward])
+            self._update_baseline([normal_score_of(reward, self._recent)])
             return
         self._buffer.append({"indices": episode["actions"], "masks": episode["masks"], "logp": episode["logp"], "reward": reward})
         if len(self._buffer) >= self.batch_size:
@@ -202,18 +209,12 @@ class PolicyBasedRL(SeededStrategy):
         for r in rewards:
             self.baseline = r if self.baseline is None else self.baseline_decay * self.baseline + (1 - self.baseline_decay) * r
 
-    def _scale(self) -> float:
-        n, s, ss = self._stats
-        if n < 2:
-            return 1.0
-        var = max(ss / n - (s / n) ** 2, 0.0)
-        return math.sqrt(var) if var > 1e-12 else 1.0
-
     def _update(self) -> None:
         batch, self._buffer = self._buffer, []
         rewards = [e["reward"] for e in batch]
-        baseline = self.baseline if self.baseline is not None else sum(rewards) / len(rewards)
-        adv = torch.tensor([(r - baseline) / self._scale() for r in rewards])
+        z = [normal_score_of(r, self._recent) for r in rewards]
+        baseline = self.baseline if self.baseline is not None else sum(z) / len(z)
+        adv = torch.tensor([v - baseline for v in z])
         actions = torch.tensor([e["indices"] for e in batch])
         masks = [
             torch.tensor([e["masks"][t] if e["masks"] is not None else [True] * n for e in batch])
@@ -229,7 +230,7 @@ class PolicyBasedRL(SeededStrategy):
             loss.backward()
             torch.nn.utils.clip_grad_norm_(self.policy.parameters(), 5.0)
             self.optimizer.step()
-        self._update_baseline(rewards)
+        self._update_baseline(z)
         self.n_updates += 1
 
     def probabilities(self) -> dict[str, list[float]]:
@@ -263,7 +264,6 @@ class PolicyBasedRL(SeededStrategy):
             "pending": [[list(i), eps] for i, eps in self._pending.items()],
             "buffer": list(self._buffer),
             "baseline": self.baseline,
-            "stats": list(self._stats),
             "n_updates": self.n_updates,
         }
 
@@ -284,6 +284,12 @@ class PolicyBasedRL(SeededStrategy):
             self.proposals.mark(indices)
         self._buffer = [dict(e) for e in state["buffer"]]
         self.baseline = state["baseline"]
-        n, s, ss = state["stats"]
-        self._stats = [int(n), float(s), float(ss)]
         self.n_updates = int(state["n_updates"])
+
+    def _restore(self, told: list[tuple[Indices, TrialResult]]) -> None:
+        """The recent rewards are the last ``reward_window`` usable scores of the history."""
+        self._recent.clear()
+        for _, result in told:
+            reward = usable_score(result)
+            if reward is not None:
+                self._recent.append(reward)
