@@ -157,9 +157,12 @@ def main(argv: list[str] | None = None) -> None:
         space = nbg.GraphCellSpace(table.representative).space
         for m in args.modes:
             for n in names:
-                results[f"{d}|{p}|{m}|{n}"] = [
-                    regrets(run_ours(ours[n], table, space, bound, m, s, budget), table.optimum(bound), args.budgets)
-                    for s in seeds]
+                runs = [regrets(run_ours(ours[n], table, space, bound, m, s, budget), table.optimum(bound), args.budgets)
+                        for s in seeds]
+                results[f"{d}|{p}|{m}|{n}"] = runs
+                medians = [statistics.median(r[i] for r in runs) for i in range(len(args.budgets))]
+                print(f"  [{time.perf_counter() - start:.0f} s] {d} p{p:g} {m} {n}: median regret {medians}",
+                      file=sys.stderr, flush=True)
     ours_s = time.perf_counter() - start
     if nni_thread is not None:
         nni_thread.join()
