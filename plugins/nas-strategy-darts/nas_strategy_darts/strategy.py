@@ -9,6 +9,8 @@ import torch.nn.functional as F
 from nas_core.oneshot import BaseOneShot, ExpectationProfilerPenalty, Supernet, check_penalty, forever, to_device
 from nas_core.oneshot.base import check_positive, check_positive_int
 
+from nas_strategy_darts.unrolled import mixer, unrolled_arch_grad
+
 __all__ = ["DARTS"]
 
 
@@ -21,7 +23,9 @@ class DARTS(BaseOneShot):
     weights by Gumbel-softmax samples whose temperature anneals from ``tau_max`` to
     ``tau_min``. ``penalty`` is an :class:`ExpectationProfilerPenalty`: it is added to the
     architecture loss on the expected cost under the softmax probabilities, so its gradient
-    reaches the logits. :meth:`export` is the argmax of the logits.
+    reaches the logits. :meth:`export` is the argmax of the logits. ``unrolled=True`` is
+    second-order DARTS: the architecture gradient goes through one virtual weight step
+    (:mod:`nas_strategy_darts.unrolled`).
     """
 
     name = "darts"
@@ -30,7 +34,7 @@ class DARTS(BaseOneShot):
     def __init__(self, *, epochs: int = 10, arch_lr: float = 3e-4, arch_weight_decay: float = 1e-3,
                  penalty: ExpectationProfilerPenalty | None = None, gumbel: bool = False, tau_max: float = 10.0,
                  tau_min: float = 0.1, warmup_epochs: int = 0, seed: int = 0, arch_data: str = "split",
-                 arch_fraction: float = 0.5, gradient_clip: float | None = 5.0) -> None:
+                 arch_fraction: float = 0.5, gradient_clip: float | None = 5.0, unrolled: bool = False) -> None:
         super().__init__(epochs=epochs, seed=seed, arch_data=arch_data, arch_fraction=arch_fraction,
                          gradient_clip=gradient_clip)
         check_penalty("DARTS", penalty, ExpectationProfilerPenalty)
@@ -43,6 +47,7 @@ class DARTS(BaseOneShot):
         if self.tau_min > self.tau_max:
             raise ValueError(f"DARTS tau_min ({tau_min}) is above tau_max ({tau_max}); swap them.")
         self.warmup_epochs = check_positive_int("DARTS", "warmup_epochs", warmup_epochs, minimum=0)
+        self.unrolled = bool(unrolled)
 
     def _tau(self, epoch: int) -> float:
         if self.epochs == 1:
@@ -68,6 +73,19 @@ class DARTS(BaseOneShot):
         optimizer.step()
         return float(loss.detach())
 
+    def unrolled_arch_step(self, supernet: Supernet, trainer: Any, train_batch: Any, val_batch: Any,
+                           optimizer: torch.optim.Optimizer, w_optimizer: torch.optim.Optimizer, tau: float,
+                           device: torch.device) -> float:
+        """One second-order architecture step (:mod:`nas_strategy_darts.unrolled`); returns the validation loss."""
+        xi = float(w_optimizer.param_groups[0]["lr"])
+        grads, loss = unrolled_arch_grad(supernet, trainer.loss, train_batch, val_batch, xi,
+                                         mixer(supernet, self.gumbel, tau), self.penalty, device)
+        optimizer.zero_grad(set_to_none=True)
+        for p, g in zip(supernet.arch_parameters(), grads):
+            p.grad = g
+        optimizer.step()
+        return loss
+
     def _search(self, supernet: Supernet, trainer: Any, weight_data: Any, arch_data: Any, device: torch.device) -> None:
         w_opt = trainer.make_optimizer(supernet.weight_parameters())
         a_opt = torch.optim.Adam(supernet.arch_parameters(), lr=self.arch_lr, betas=(0.5, 0.999),
@@ -79,7 +97,9 @@ class DARTS(BaseOneShot):
             supernet.train()
             w_total, a_total, steps = 0.0, 0.0, 0
             for batch in weight_data:
-                if epoch >= self.warmup_epochs:
+                if epoch >= self.warmup_epochs and self.unrolled:
+                    a_total += self.unrolled_arch_step(supernet, trainer, batch, next(arch_iter), a_opt, w_opt, tau, device)
+                elif epoch >= self.warmup_epochs:
                     a_total += self.arch_step(supernet, trainer, next(arch_iter), a_opt, tau, device)
                 x, y = to_device(batch, device)
                 supernet.set_weights({l: w.detach() for l, w in self.mix_weights(supernet, tau).items()})
@@ -92,5 +112,6 @@ class DARTS(BaseOneShot):
             self._end_epoch(epoch, info)
 
     def __repr__(self) -> str:
-        return (f"DARTS(epochs={self.epochs}, arch_lr={self.arch_lr}, gumbel={self.gumbel}, penalty={self.penalty!r}, "
+        return (f"DARTS(epochs={self.epochs}, arch_lr={self.arch_lr}, gumbel={self.gumbel}, unrolled={self.unrolled}, "
+                f"penalty={self.penalty!r}, "
                 f"seed={self.seed})")
