@@ -357,7 +357,7 @@ class Deduplicate(Middleware):
         return None
 
     def _key(self, sample: Mapping[str, Any]) -> str:
-        canonical_key = getattr(self.space, "canonical_key", None)
+        canonical_key = getattr(getattr(self, "space", None), "canonical_key", None)
         return canonical_key(sample) if callable(canonical_key) else sample_key(sample)
 
     def tell(self, sample: Mapping[str, Any], result: TrialResult) -> None:
