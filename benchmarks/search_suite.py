@@ -131,7 +131,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--nni", nargs="+", default=NNI_STRATEGIES, help="NNI's, or 'none'")
     ap.add_argument("--nni-python", default=str(HERE.parent / ".venv-nni" / "bin" / "python"))
     ap.add_argument("--json", help="also write every run's regrets to this file")
+    ap.add_argument("--merge", nargs="+", help="print the report of earlier --json files (runs split across "
+                    "processes) instead of running; give the same --datasets/--percentiles/--budgets/--modes")
     args = ap.parse_args(argv)
+    if args.merge:
+        merged: dict[str, list[list[float]]] = {}
+        for path in args.merge:
+            merged.update(json.loads(Path(path).read_text()))
+        names = list(dict.fromkeys(k.split("|")[3] for k in merged))
+        tables = {d: nbg.load_table(d) for d in args.datasets}
+        report(merged, args, names, [(d, p, tables[d].bound(p)) for d in args.datasets for p in args.percentiles],
+               tables)
+        return
     start = time.perf_counter()
     ours = our_strategies()
     names = args.strategies or list(ours)

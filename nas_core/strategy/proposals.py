@@ -21,6 +21,8 @@ __all__ = ["ProposalSpace", "Indices"]
 
 Indices = tuple[int, ...]
 
+#: canonical forms remembered (the cache is emptied when full, so memory stays bounded)
+CANONICAL_CACHE = 100_000
 #: below this many untried index vectors, a failed random search scans them all (exact exhaustion)
 SCAN_LIMIT = 200_000
 #: ... after this many failed random draws (or sooner when the scan would cost little more)
@@ -39,6 +41,7 @@ class ProposalSpace:
         self.feasible = feasible
         self.seen = SampleTrie(codec.sizes)
         self._conditional = bool(getattr(codec.space, "conditional", False))
+        self._canonical_cache: dict[Indices, Indices] = {}  # bounded (CANONICAL_CACHE), never saved
         self._default_index = [0] * len(codec.sizes)
         for pos, label in enumerate(codec.labels):
             choice = codec.space.choices[label]
@@ -50,7 +53,13 @@ class ProposalSpace:
         indices = tuple(int(i) for i in indices)
         if not self._conditional:
             return indices
-        return self.codec.encode(self.codec.space.canonical(self.codec.decode(indices)))
+        c = self._canonical_cache.get(indices)
+        if c is None:
+            if len(self._canonical_cache) >= CANONICAL_CACHE:
+                self._canonical_cache.clear()
+            c = self.codec.encode(self.codec.space.canonical(self.codec.decode(indices)))
+            self._canonical_cache[indices] = c
+        return c
 
     def canonical_of(self, sample: Mapping[str, Any]) -> Indices:
         """The canonical index vector of a sample (validated)."""

@@ -7,6 +7,7 @@ import random
 from typing import Any, Mapping
 
 from nas_core.interfaces.strategy import TrialResult
+from nas_core.threads import torch_threads
 from nas_core.strategy import SeededStrategy, check_int, random_state, set_random_state, usable_score
 from nas_strategy_evolution.surrogate import HammingGP, expected_improvement
 
@@ -94,8 +95,9 @@ class GuidedEvolution(SeededStrategy):
         if not cands:
             return None
         mean, std = gp.predict(cands)
-        ei = expected_improvement(mean, std, float(gp.y.max()))
-        order = sorted(range(len(cands)), key=lambda i: -float(ei[i]))
+        with torch_threads(1):
+            ei = expected_improvement(mean, std, float(gp.y.max())).tolist()
+        order = sorted(range(len(cands)), key=lambda i: -ei[i])
         for i in order:
             c = self.proposals.admissible(cands[i])
             if c is not None:

@@ -47,3 +47,9 @@ def test_filter_hands_its_predicate_over_and_rejects_nothing():
 
 def test_never_proposes_two_samples_that_build_the_same_network():
     assert_no_equivalents(make())
+
+
+def test_the_whole_kit_in_one_call():
+    from nas_core.strategy.testing import assert_conformance
+
+    assert_conformance(make())
