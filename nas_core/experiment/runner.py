@@ -118,6 +118,7 @@ class Experiment:
         self.profilers = settings.build_profilers(profilers, self.model, self.dummy_input)
         self.owns_executor = not isinstance(executor, Executor)
         self.executor = settings.resolve_executor(executor)
+        settings.warn_if_trainer_ignores_gpus(self.executor, self.trainer)
         # metrics, objectives, constraints
         obj = getattr(self.trainer, "objective", "accuracy")
         self.trainer_metrics = list(dict.fromkeys([obj, *getattr(self.trainer, "metric_names", ())]))
@@ -184,6 +185,7 @@ class Experiment:
         store.set_meta("constraints", [b.describe() for b in self.bounds])
         store.set_meta("labels", self.space.labels)
         store.set_meta("costs", list(self.profilers))
+        store.set_meta("budget", {"max_trials": self.max_trials, "max_duration": self.max_duration})
         self.store = store
         return store
 

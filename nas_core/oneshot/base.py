@@ -1,6 +1,7 @@
 """BaseOneShot: what every one-shot strategy shares (seeding, data, export)."""
 from __future__ import annotations
 
+import json
 import os
 import random
 from typing import Any, Callable, ClassVar, Mapping
@@ -89,6 +90,18 @@ class BaseOneShot(OneShotStrategy):
         if file is not None:
             export_architecture(self.supernet.space, self._sample, fmt=fmt, file=file)
         return dict(self._sample)
+
+    def probabilities(self) -> dict[str, list[float]]:
+        """Each label's current probability of each candidate, in domain order (stored per epoch)."""
+        if self.supernet is None:
+            raise NasError(f"{type(self).__name__}.probabilities() before fit(): there is no supernet yet.")
+        return self.supernet.arch.describe()
+
+    def candidates(self) -> dict[str, list[str]]:
+        """Each label's candidates as text, in the order of :meth:`probabilities`."""
+        if self.supernet is None:
+            raise NasError(f"{type(self).__name__}.candidates() before fit(): there is no supernet yet.")
+        return {l: [v if isinstance(v, str) else json.dumps(v) for v in d] for l, d in self.supernet.arch.domains.items()}
 
     # -- for subclasses ----------------------------------------------------------------------
     def _prepare(self, model_space: nn.Module, trainer: Any) -> None:

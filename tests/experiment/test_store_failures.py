@@ -135,7 +135,7 @@ def test_disk_full_during_a_search_keeps_the_store_intact_and_resumable(tmp_path
 
     def small_disk(path, *, read_only, timeout=60.0):  # SQLite's own limit on the file: a full disk
         con = connect(path, read_only=read_only, timeout=timeout)
-        con.execute("PRAGMA max_page_count = 14")
+        con.execute("PRAGMA max_page_count = 10")  # the whole search takes 11 pages of 4 KiB
         return con
 
     monkeypatch.setattr(store_file, "connect", small_disk)
