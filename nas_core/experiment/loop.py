@@ -37,6 +37,9 @@ __all__ = ["TrialLoop"]
 
 log = logging.getLogger("nas_core.experiment")
 
+#: consecutive proposals of already-asked networks after which a strategy is taken as exhausted
+MAX_EQUIVALENT_ASKS = 1000
+
 
 @dataclass
 class _Running:
@@ -60,6 +63,8 @@ class TrialLoop:
         self.bar: Callable[[TrialRecord], None] | None = None
         self.t0 = time.monotonic()
         self.ended: list[TrialRecord] = []  # trials that ended without a call to wait for (a profiler failed)
+        #: canonical key of every network asked so far -> its score when told (None while it runs)
+        self.networks: dict[str, float | None] = {}
 
     # -- the two schedules ------------------------------------------------------------------
     def run(self) -> None:
@@ -155,10 +160,15 @@ class TrialLoop:
             return []
         self.next_id, self.told, self.batch, self.elapsed0 = point.next_id, point.told, point.batch, point.elapsed
         self.strategy.load_state_dict(point.state)
-        self.strategy.restore_history(self.store.told_history())
+        history = self.store.told_history()
+        self.strategy.restore_history(history)
+        canonical_key = self.exp.space.canonical_key
+        self.networks = {canonical_key(sample): result.score for sample, result in history}
         self.asked = self.store.count_asked()
         self.outputs.best = best_trial(self.store)  # one indexed query
         untold = self.store.untold_trials()
+        for rec in untold:
+            self.networks.setdefault(canonical_key(rec.sample), None)
         log.info("resuming %s at trial %d (%d told, %d to run again)", self.exp.workdir, self.next_id, self.told,
                  sum(r.status == RUNNING for r in untold))
         return untold
@@ -183,27 +193,51 @@ class TrialLoop:
         """Ask one sample; store it ``running`` with the rejections before it and the state, in one write."""
         from nas_core.strategy.middleware import drain_rejected
 
-        sample = self.strategy.ask()
         batch = self.batch if self.exp.schedule == "sync" else 0
-        records = []
-        for rej in drain_rejected(self.strategy):
-            self.told += 1  # the Filter told the strategy already
-            rec = self.recorder.rejected(self.next_id, batch, rej.sample, rej.score, rej.reason)
-            rec.told = self.told
-            records.append(rec)
-            log_trial(rec, self.exp.units)
-            self.next_id += 1
+        records: list[TrialRecord] = []
         rec = None
-        if sample is None:
-            self.exhausted = True
-        else:
-            rec = TrialRecord(id=self.next_id, batch=batch, sample=self.exp.space.validate(sample), status=RUNNING,
-                              attempts=0, finished=time.time())
+        for _ in range(MAX_EQUIVALENT_ASKS):
+            sample = self.strategy.ask()
+            for rej in drain_rejected(self.strategy):
+                self.told += 1  # the Filter told the strategy already
+                rejected = self.recorder.rejected(self.next_id, batch, rej.sample, rej.score, rej.reason)
+                rejected.told = self.told
+                records.append(rejected)
+                log_trial(rejected, self.exp.units)
+                self.next_id += 1
+            if sample is None:
+                self.exhausted = True
+                break
+            sample = self.exp.space.validate(sample)
+            key = self.exp.space.canonical_key(sample)
+            if key in self.networks:  # the same network was trained (or is running): not trained again
+                records.append(self._equivalent(batch, sample, self.networks[key]))
+                continue
+            self.networks[key] = None
+            rec = TrialRecord(id=self.next_id, batch=batch, sample=sample, status=RUNNING, attempts=0,
+                              finished=time.time())
             self.next_id += 1
             self.asked += 1
             records.append(rec)
+            break
+        else:
+            log.warning("the strategy proposed %d networks in a row that were already trained; it is treated as "
+                        "exhausted", MAX_EQUIVALENT_ASKS)
+            self.exhausted = True
         if records:
             self.store.record(records, self._point())
+        return rec
+
+    def _equivalent(self, batch: int, sample: dict[str, Any], score: float | None) -> TrialRecord:
+        """A sample building a network already asked: recorded rejected, told the earlier score (if any)."""
+        why = ("equivalent to an earlier trial: the same network (labels it leaves unused differ), so it is not "
+               "trained again")
+        rec = self.recorder.rejected(self.next_id, batch, sample, score, why)
+        self.next_id += 1
+        self.strategy.tell(rec.sample, result_of(rec))
+        self.told += 1
+        rec.told = self.told
+        log_trial(rec, self.exp.units)
         return rec
 
     def _start(self, run: _Running) -> None:
@@ -289,6 +323,7 @@ class TrialLoop:
         self.strategy.tell(rec.sample, result_of(rec))
         self.told += 1
         rec.told = self.told
+        self.networks[self.exp.space.canonical_key(rec.sample)] = rec.score
         self.store.record([rec], self._point())
         log_trial(rec, self.exp.units)
         if self.bar is not None:

@@ -25,6 +25,7 @@ KNOWN_DISTRIBUTIONS: dict[tuple[str, str], str] = {
     ("pruner", "optuna-wilcoxon"): "nas-pruner-optuna",
     ("strategy", "darts"): "nas-strategy-darts",
     ("strategy", "enas"): "nas-strategy-enas",
+    ("strategy", "guided-evolution"): "nas-strategy-evolution",
     ("strategy", "ppo"): "nas-strategy-ppo",
     ("strategy", "proxyless"): "nas-strategy-proxyless",
     ("strategy", "random"): "nas-strategy-random",

@@ -45,7 +45,7 @@ def test_unknown_name_lists_kinds_in_the_plural_and_invents_no_distribution():
         get_registry().get("strategy", "regularised-evolution")
     msg = str(info.value)
     assert "Available strategies:" in msg and "strategys" not in msg
-    assert "Did you mean 'regularized-evolution'?" in msg
+    assert "Did you mean 'regularized-evolution'" in msg
     assert "No known distribution provides a strategy named 'regularised-evolution'" in msg
     assert "pip install" not in msg
 

@@ -7,6 +7,7 @@ import sqlite3
 from nas_core.experiment import Experiment, TrialRecord, TrialStore
 from nas_core.experiment.query import best_trial
 from nas_core.experiment.store import ResumePoint
+from nas_core.strategy.testing import WideNet
 
 import nas_exp_testkit as kit
 import sched_kit
@@ -40,7 +41,8 @@ def test_ask_and_tell_each_write_the_trial_and_replace_the_one_state(tmp_path):
 
 
 def _size_after(tmp_path, n: int) -> int:
-    exp = Experiment(kit.toy_space, sched_kit.SleepTrainer({4: 0, 8: 0, 16: 0}), sched_kit.GrowingState(),
+    # a space of 10**6 networks, so that every proposal is a new network (the runner trains none twice)
+    exp = Experiment(WideNet, sched_kit.WideTrainer(), sched_kit.GrowingState(),
                      max_trials=n, workdir=tmp_path / str(n), progress=False, keep_weights=False)
     exp.run()
     store = TrialStore(tmp_path / str(n))
