@@ -131,9 +131,9 @@ def _print(report: Report, workdir: str, total: int, trials: list[TrialRecord], 
         console.print(f"best: trial #{best.id}  {vals}  sample={json.dumps(best.sample)}")
     if objectives:
         dirs = ", ".join(f"{o.metric} {o.direction}" for o in objectives)
-        shown = report.query.trials(pareto[:PARETO_SHOWN])
+        front = report.query.trials(pareto[:PARETO_SHOWN])
         more = f", ... ({len(pareto)} trials; --json lists every one)" if len(pareto) > PARETO_SHOWN else ""
         console.print(f"Pareto set ({dirs}): " + (", ".join(
-            f"#{t.id} (" + ", ".join(fmt_value(t.values.get(m)) for m in metrics) + ")" for t in shown) or "-") + more)
+            f"#{t.id} (" + ", ".join(fmt_value(t.values.get(m)) for m in metrics) + ")" for t in front) or "-") + more)
     if png:
         console.print(f"plot: {png}")

@@ -27,9 +27,9 @@ __all__ = ["active_labels", "has_conditional_labels", "canonical_sample"]
 def _labels_of(module: MutableModule) -> list[str]:
     from nas_core.space.expr import leaf_choices
 
-    labels = [d.label for d in module.module_decisions()]
+    labels = [d.require_label() for d in module.module_decisions()]
     for value in module.value_choices().values():
-        labels.extend(leaf.label for leaf in leaf_choices(value))
+        labels.extend(leaf.require_label() for leaf in leaf_choices(value))
     return labels
 
 
@@ -41,7 +41,7 @@ def _branches(module: nn.Module, sample: Mapping[str, Any]) -> list[nn.Module]:
     from nas_core.space.repeat import Repeat
 
     if isinstance(module, LayerChoice):
-        return [module.candidate(sample[module.label])]
+        return [module.candidate(sample[module.require_label()])]
     if isinstance(module, Repeat):
         return list(module.blocks[: evaluate(module.depth_choice, sample)])
     if isinstance(module, Parametrized):

@@ -179,10 +179,11 @@ class WideNet(ModelSpace):
 
     def __init__(self, n_labels: int = 6, n_values: int = 10) -> None:
         super().__init__()
-        from nas_core import nn as nas_nn
+        from nas_core.nn import layers as nas_nn
 
         widths = [ValueChoice(list(range(1, n_values + 1)), label=f"w{i}") for i in range(n_labels)]
-        layers, previous = [], 1
+        layers: list[nn.Module] = []
+        previous: Any = 1
         for w in widths:
             layers.append(nas_nn.Linear(previous, w))
             previous = w

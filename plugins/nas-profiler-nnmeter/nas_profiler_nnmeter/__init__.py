@@ -39,7 +39,11 @@ __all__ = [
 
 
 def __getattr__(name):  # the builder imports sklearn/torch helpers lazily
-    if name in ("build_predictor", "rebuild_predictor", "KernelConfig", "default_kernel_configs"):
+    if name == "build_predictor":
+        from nas_profiler_nnmeter import build
+
+        return build.build_predictor
+    if name in ("rebuild_predictor", "KernelConfig", "default_kernel_configs"):
         from nas_profiler_nnmeter import builder
 
         return getattr(builder, name)

@@ -36,6 +36,7 @@ from torch import nn
 
 from nas_profiler_nnmeter._nnmeter import NN_METER_VERSION, kernel_features
 from nas_profiler_nnmeter.errors import PredictorBuildError
+from nas_profiler_nnmeter.ops import DEFAULT_FUSION_RULES
 from nas_profiler_nnmeter.predictors import FUSION_RULES_FILE, METADATA_FILE, TRAINING_DATA_DIR
 
 __all__ = [
@@ -44,7 +45,6 @@ __all__ = [
     "DEFAULT_FUSION_RULES",
     "default_kernel_configs",
     "kernel_configs_from_kernels",
-    "build_predictor",
     "rebuild_predictor",
     "fit_predictor",
     "fit_regressors",
@@ -57,18 +57,6 @@ __all__ = [
 #: kernel (predictor) types this builder can measure
 KERNEL_TYPES = ("conv-bn-relu", "dwconv-bn-relu", "fc", "global-avgpool", "add", "addrelu", "relu", "bn", "bnrelu",
                 "maxpool", "avgpool")
-
-#: fusion rules for CPU runtimes that fuse conv/bn/activation (ONNX Runtime, TFLite): nn-Meter's format
-DEFAULT_FUSION_RULES: dict[str, Any] = {
-    "BF_conv_bn": {"obey": True},
-    "BF_conv_relu": {"obey": True},
-    "BF_dwconv_bn": {"obey": True},
-    "BF_dwconv_relu": {"obey": True},
-    "BF_bn_relu": {"obey": True},
-    "BF_add_relu": {"obey": True},
-    "BF_fc_relu": {"obey": False},
-    "MON": {"obey": 0},
-}
 
 #: without bootstrap every tree sees every measurement, so the forest reproduces the measured latency at
 #: each measured configuration (and is piecewise constant between them); a few trees average tie-breaks
@@ -323,5 +311,3 @@ def rebuild_predictor(folder: str | os.PathLike) -> dict[str, dict[str, float]]:
     write_nnmeter_meta(folder, str(meta.get("name", folder.name)), meta)
     return stats
 
-
-from nas_profiler_nnmeter.build import build_predictor  # noqa: E402 - the builder's entry point lives there

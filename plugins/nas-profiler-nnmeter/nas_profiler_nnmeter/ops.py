@@ -9,7 +9,19 @@ from torch import nn
 
 from nas_core.shapes import hp
 
-__all__ = ["FusionRules", "PASSTHROUGH", "op_type", "pair"]
+__all__ = ["DEFAULT_FUSION_RULES", "FusionRules", "PASSTHROUGH", "op_type", "pair"]
+
+#: fusion rules for CPU runtimes that fuse conv/bn/activation (ONNX Runtime, TFLite): nn-Meter's format
+DEFAULT_FUSION_RULES: dict[str, Any] = {
+    "BF_conv_bn": {"obey": True},
+    "BF_conv_relu": {"obey": True},
+    "BF_dwconv_bn": {"obey": True},
+    "BF_dwconv_relu": {"obey": True},
+    "BF_bn_relu": {"obey": True},
+    "BF_add_relu": {"obey": True},
+    "BF_fc_relu": {"obey": False},
+    "MON": {"obey": 0},
+}
 
 PASSTHROUGH = "passthrough"  # removed by the ONNX exporter in eval mode (Identity, Dropout, contiguous...)
 

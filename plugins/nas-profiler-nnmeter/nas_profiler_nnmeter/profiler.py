@@ -16,6 +16,7 @@ from nas_core.space.model_space import search_space
 from nas_profiler_nnmeter._nnmeter import kernel_features
 from nas_profiler_nnmeter.calibration import read_calibration
 from nas_profiler_nnmeter.graph import PASSTHROUGH, FusionRules, KernelGraph, unpredicted_warning
+from nas_profiler_nnmeter.ops import DEFAULT_FUSION_RULES
 from nas_profiler_nnmeter.predictors import LoadedPredictor, load_predictor
 
 __all__ = ["NnMeterProfiler", "space_kernels"]
@@ -182,7 +183,6 @@ def space_kernels(model_space: torch.nn.Module, dummy_input: Any, fusion_rules: 
     Feed them to :func:`~nas_profiler_nnmeter.builder.kernel_configs_from_kernels` to
     measure exactly the kernels a search over this space will ask a predictor about.
     """
-    from nas_profiler_nnmeter.builder import DEFAULT_FUSION_RULES
 
     space = search_space(model_space)
     graph = KernelGraph(trace(model_space, dummy_input), FusionRules.from_dict(fusion_rules or DEFAULT_FUSION_RULES))
