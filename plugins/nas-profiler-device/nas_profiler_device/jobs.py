@@ -17,8 +17,8 @@ from torch import nn
 
 from nas_core.threads import torch_threads
 from nas_profiler_device.errors import MeasurementError
-from nas_profiler_device.measure import BACKENDS, CLOCKS, _ort_feeds, _ort_session, as_tensors, export_onnx, \
-    warnings_quiet
+from nas_profiler_device.measure import BACKENDS, CLOCKS
+from nas_profiler_device.onnx_backend import as_tensors, export_onnx, ort_feeds, ort_session, warnings_quiet
 from nas_profiler_device.reference import SpeedReference
 
 __all__ = ["LocalJob", "MeasurerJob", "AgentJob"]
@@ -43,8 +43,8 @@ class LocalJob:
             if isinstance(model_or_onnx, nn.Module):
                 tensors = as_tensors(inputs)
                 model_or_onnx, inputs = export_onnx(model_or_onnx, tensors), tensors
-            session = _ort_session(bytes(model_or_onnx), threads)
-            feeds = _ort_feeds(session, inputs)
+            session = ort_session(bytes(model_or_onnx), threads)
+            feeds = ort_feeds(session, inputs)
             self._run: Callable[[], Any] = lambda: session.run(None, feeds)
         else:
             if not isinstance(model_or_onnx, nn.Module):
