@@ -64,7 +64,7 @@ def bench(name: str, executor_factory, trials: int, workers: int, sleep: float) 
     startup = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as wd:
         exp = Experiment(BenchSpace, CheapTrainer(sleep), nas_core.create("strategy", "random"), max_trials=trials,
-                         executor=executor, batch_size=workers, workdir=wd, seed=0, progress=False,
+                         executor=executor, workdir=wd, seed=0, progress=False,
                          keep_weights=False)
         t1 = time.perf_counter()
         exp.run()

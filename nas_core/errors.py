@@ -13,6 +13,7 @@ __all__ = [
     "ConfigError",
     "ShapeInferenceError",
     "ProfilerError",
+    "StoreError",
 ]
 
 
@@ -61,3 +62,7 @@ class ShapeInferenceError(NasError, RuntimeError):
 
 class ProfilerError(NasError, RuntimeError):
     """A profiler cannot cost a sample."""
+
+
+class StoreError(NasError, RuntimeError):
+    """An experiment's trial store cannot be opened, read or written (damaged, foreign, full, read-only)."""

@@ -21,6 +21,11 @@ MODULES = [
     "nas_core.strategy.middleware",
     "nas_core.experiment",
     "nas_core.oneshot",
+    "nas_core.oneshot.adapter",
+    "nas_core.oneshot.estimator",
+    "nas_core.oneshot.trainers",
+    "nas_core.training",
+    "nas_core.trial",
     "nas_core.errors",
 ]
 

@@ -38,8 +38,12 @@ def search_command(config: str, workdir: str | None, max_trials: int | None, max
         best = exp.run()
     except NasError as err:
         raise click.ClickException(str(err)) from None
-    counts = {s: exp.store.count(s) for s in ("succeeded", "failed", "rejected")}
-    click.echo(f"trials: {counts['succeeded']} succeeded, {counts['failed']} failed, {counts['rejected']} rejected")
+    counts = {s: exp.store.count(s) for s in ("succeeded", "failed", "rejected", "timeout", "pruned", "running")}
+    click.echo(f"trials: {counts['succeeded']} succeeded, {counts['failed']} failed, {counts['rejected']} rejected"
+               + "".join(f", {counts[s]} {s}" for s in ("timeout", "pruned") if counts[s]))
+    if counts["running"]:
+        click.echo(f"{counts['running']} trial(s) stopped at the time budget; rerun with a larger --max-duration "
+                   "to run them again.")
     if best is None:
         click.echo("no trial succeeded; see `nas results " + str(exp.workdir) + "` for the errors.")
         raise SystemExit(1)

@@ -30,7 +30,9 @@ EXPERIMENT_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "max_trials": (int, "a positive integer"),
     "max_duration": ((int, float, str), "seconds, or a duration such as \"90s\", \"3m\", \"1h30m\""),
     "retries": (int, "an integer >= 0 (retries of a trial whose worker died)"),
-    "batch_size": (int, "a positive integer (default: the executor's max_workers)"),
+    "schedule": (str, "\"async\" (default: every worker busy) or \"sync\" (batches, reproducible)"),
+    "batch_size": (int, "a positive integer: trials per synchronous batch (default: the executor's max_workers)"),
+    "trial_timeout": ((int, float, str), "seconds, or a duration such as \"90s\", \"3m\" (a trial past it is stopped)"),
     "trial_threads": (int, "a positive integer (torch threads per trial)"),
     "metric_if_rejected": ((int, float), "a number told to the strategy for rejected samples"),
     "keep_weights": (bool, "true or false"),
@@ -115,6 +117,8 @@ class ExperimentConfig:
             _check_type(f"experiment.{key}", value, *EXPERIMENT_KEYS[key])
         if "max_duration" in exp:
             parse_duration(exp["max_duration"])
+        if "trial_timeout" in exp:
+            parse_duration(exp["trial_timeout"], "experiment.trial_timeout")
         space = raw["space"]
         _check_keys("space", space, SPACE_KEYS)
         if "class" not in space:
@@ -234,13 +238,15 @@ class ExperimentConfig:
         exp.pop("workdir", None)
         if "max_duration" in exp:
             exp["max_duration"] = parse_duration(exp["max_duration"])
+        if "trial_timeout" in exp:
+            exp["trial_timeout"] = parse_duration(exp["trial_timeout"], "experiment.trial_timeout")
         experiment = Experiment(
             model, trainer, strategy, profilers=profilers, constraints=raw.get("constraints"),
             objectives=raw.get("objectives"), executor=executor, workdir=self.workdir(), dummy_input=dummy,
             progress=overrides.get("progress", True), overwrite=bool(overrides.get("overwrite")),
             space_source=source, **exp,
         )
-        experiment._owns_executor = True
+        experiment.owns_executor = True
         return experiment
 
 

@@ -1,14 +1,20 @@
-"""Reports on a finished (or running) experiment: tables, the best trial, the Pareto set and plot."""
+"""Reports on a finished (or running) experiment: tables, the best trial, the Pareto set and plot.
+
+The numbers come from :class:`~nas_core.experiment.query.TrialQuery` (SQL on the store,
+opened read-only); this module adds the Pareto plot and what ``nas results`` prints.
+"""
 from __future__ import annotations
 
 import json
 import math
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from nas_core.interfaces import SUCCEEDED
+from nas_core.experiment.query import TrialQuery
 from nas_core.experiment.spec import Objective
 from nas_core.experiment.store import TrialRecord, TrialStore
+from nas_core.statuses import SUCCEEDED
 
 __all__ = ["pareto_trials", "plot_pareto", "axis_label", "load_report", "Report"]
 
@@ -24,7 +30,7 @@ def axis_label(metric: str, unit: str | None) -> str:
 
 def pareto_trials(trials: Sequence[TrialRecord], objectives: Sequence[Objective]) -> list[TrialRecord]:
     """The succeeded, feasible trials that no other such trial dominates on ``objectives``."""
-    from nas_core.strategy.pareto import pareto_front
+    from nas_core.pareto import pareto_front
 
     ok = [t for t in trials if t.status == SUCCEEDED and t.feasible]
     if not ok:
@@ -87,7 +93,11 @@ def plot_pareto(trials: Sequence[TrialRecord], objectives: Sequence[Objective], 
 
 
 class Report:
-    """What ``nas results`` shows, read from an experiment folder's store."""
+    """What ``nas results`` shows, read from an experiment folder's store (opened read-only).
+
+    ``query`` answers the table, best and Pareto questions in SQL; ``trials`` (every trial
+    as a record) is read only when asked for.
+    """
 
     def __init__(self, workdir: str | Path) -> None:
         from nas_core.errors import ConfigError
@@ -99,26 +109,30 @@ class Report:
                 f"{self.workdir} has no {TrialStore.FILENAME}; give the experiment folder that `nas search` "
                 "wrote (its workdir)."
             )
-        self.store = TrialStore(db)
-        self.trials = self.store.trials()
-        self.objectives = [Objective(m, d) for m, d in self.store.get_meta("objectives", [])]
-        self.units: dict[str, str] = self.store.get_meta("units", {})
-        self.costs: list[str] = self.store.get_meta("costs", [])
+        self.query = TrialQuery(db)
+        self.store = self.query.store
+        self.objectives = self.query.objectives
+        self.units: dict[str, str] = self.query.units
+        self.costs: list[str] = self.query.cost_names
 
-    @property
+    @cached_property
+    def trials(self) -> list[TrialRecord]:
+        """Every trial, in trial order (reads the whole table: prefer ``query`` on large stores)."""
+        return self.store.trials()
+
+    @cached_property
     def best(self) -> TrialRecord | None:
-        from nas_core.experiment.runner import best_trial
+        return self.query.best()
 
-        return best_trial(self.trials)
-
-    @property
+    @cached_property
     def pareto(self) -> list[TrialRecord]:
-        return pareto_trials(self.trials, self.objectives) if self.objectives else []
+        return self.query.pareto() if self.objectives else []
 
     def plot(self, path: str | Path | None = None) -> Path:
         from nas_core.errors import ConfigError
 
-        if not any(t.status == SUCCEEDED for t in self.trials):
+        succeeded = self.store.trials(SUCCEEDED)
+        if not succeeded:
             raise ConfigError(f"{self.workdir} has no succeeded trial yet; there is nothing to plot.")
         costs = [o.metric for o in self.objectives[1:]] or self.costs
         if not costs:
@@ -126,16 +140,18 @@ class Report:
                 "the experiment has no cost to plot against: add a profiler (e.g. flops) and a cost objective."
             )
         out = Path(path) if path else self.workdir / "pareto.png"
-        plot_pareto(self.trials, self.objectives, self.units, out, costs)
+        plot_pareto(succeeded, self.objectives, self.units, out, costs)
         return out
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, trials: Sequence[TrialRecord] | None = None) -> dict[str, Any]:
+        """Everything as JSON-ready data; ``trials`` (default: every trial) are the rows listed."""
         best = self.best
         return {
             "workdir": str(self.workdir),
             "objectives": [[o.metric, o.direction] for o in self.objectives],
             "units": self.units,
-            "trials": [_row(t) for t in self.trials],
+            "counts": self.query.counts(),
+            "trials": [_row(t) for t in (self.trials if trials is None else trials)],
             "best": None if best is None else _row(best),
             "pareto": [t.id for t in self.pareto],
         }

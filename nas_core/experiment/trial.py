@@ -3,9 +3,10 @@
 :func:`run_trial` is a module-level function so every executor can ship it by reference.
 Its job carries the space source and the trainer pickled once (``payload``); each worker
 process unpickles them once and caches them by ``token``. Whatever goes wrong inside the
-trial (an exception, running out of memory, a NaN objective) comes back as a failed
-:class:`TrialOutcome` with the error text; only the death of the worker itself surfaces as
-an exception of the future.
+trial (any exception, ``SystemExit`` included, running out of memory, a NaN objective)
+comes back as a failed :class:`TrialOutcome` with the error text; only the death of the
+worker itself surfaces as an exception of the future. A ``KeyboardInterrupt`` stops the
+search only when the trial runs in the search's own process (the user pressed Ctrl-C).
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from nas_core.errors import ConfigError
 from nas_core.interfaces import FAILED, SUCCEEDED
 from nas_core.threads import torch_threads
 
-__all__ = ["SpaceSpec", "TrialJob", "TrialOutcome", "run_trial", "build_space", "trial_seed", "worker_id"]
+__all__ = ["SpaceSpec", "TrialJob", "TrialOutcome", "run_trial", "build_space", "trial_seed", "trial_device", "worker_id"]
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,12 @@ def trial_seed(seed: int, sample_key: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{seed}:{sample_key}".encode()).digest()[:4], "little")
 
 
+def trial_device() -> torch.device | None:
+    """The device the executor gave this worker (``cuda:0`` is then its own GPU), or None if it gave none."""
+    name = os.environ.get("NAS_TRIAL_DEVICE")
+    return torch.device(name) if name else None
+
+
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -107,6 +114,8 @@ class TrialJob:
     objective: str
     threads: int | None = 1
     keep_weights: bool = True
+    #: pid of the search process: a KeyboardInterrupt there is the user's Ctrl-C, elsewhere a trial failure
+    origin_pid: int = field(default_factory=os.getpid)
 
 
 @dataclass
@@ -120,6 +129,8 @@ class TrialOutcome:
     duration: float
     worker: str
     weights: dict[str, torch.Tensor] | None = None
+    #: True when the metrics are intermediate (a trial stopped early by a pruner)
+    partial: bool = False
 
 
 _CACHE: dict[str, tuple[Any, Any]] = {}
@@ -219,7 +230,11 @@ def run_trial(job: TrialJob) -> TrialOutcome:
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
-    except Exception as err:  # noqa: BLE001 - a failing trial must not stop the search
+    except KeyboardInterrupt as err:
+        if os.getpid() == job.origin_pid:  # Ctrl-C in the search process itself: stop the search
+            raise
+        status, error = FAILED, _error_text(err)
+    except BaseException as err:  # noqa: BLE001 - any error in a trial (SystemExit too) fails that trial only
         status, error = FAILED, _error_text(err)
     return TrialOutcome(job.trial_id, status, metrics, error, time.perf_counter() - start, worker_id(), weights)
 

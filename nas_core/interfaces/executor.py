@@ -16,10 +16,20 @@ class Executor(ABC):
     """
 
     max_workers: int = 1
+    #: True when :meth:`stop` can stop a running call (``trial_timeout`` and ``max_duration`` need it)
+    can_stop: bool = False
 
     @abstractmethod
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         """Schedule ``fn(*args, **kwargs)``."""
+
+    def stop(self, future: Future) -> bool:
+        """Stop the call behind ``future`` if it is still running (its worker is replaced).
+
+        Returns True when it was stopped; the future is then abandoned (the caller records
+        why). The default cannot stop anything and returns False.
+        """
+        return False
 
     def shutdown(self, wait: bool = True) -> None:
         """Release workers."""

@@ -7,13 +7,9 @@ from typing import Any, ClassVar, Mapping, Sequence
 
 from torch import nn
 
-__all__ = ["TrialResult", "Strategy", "OneShotStrategy", "SUCCEEDED", "FAILED", "REJECTED", "PRUNED", "TIMEOUT"]
+from nas_core.statuses import FAILED, PRUNED, REJECTED, SUCCEEDED, TIMEOUT  # defined torch-free, re-exported
 
-SUCCEEDED, FAILED, REJECTED = "succeeded", "failed", "rejected"
-#: stopped early by a pruner (its last intermediate metric is the result, marked ``partial``)
-PRUNED = "pruned"
-#: stopped at the experiment's ``trial_timeout``
-TIMEOUT = "timeout"
+__all__ = ["TrialResult", "Strategy", "OneShotStrategy", "SUCCEEDED", "FAILED", "REJECTED", "PRUNED", "TIMEOUT"]
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -292,6 +292,15 @@ class Parametrized(MutableLayer):
     @staticmethod
     def _key(combo: tuple) -> str:
         return "v" + "_".join(str(c) for c in combo).replace(".", "p").replace("-", "m") if combo else "fixed"
+
+    @property
+    def leaves(self) -> list[Any]:
+        """The ValueChoices the constructor arguments read, in the order :meth:`variant_for` takes values."""
+        return list(self._leaves)
+
+    def variant_for(self, values: Sequence[Any]) -> nn.Module:
+        """The instance built for ``values``: one value per choice of :attr:`leaves`, in order."""
+        return self.variants[self._key(tuple(values))]
 
     def variant(self, sample: Mapping[str, Any] | None = None) -> nn.Module:
         """The instance for ``sample`` (or for the current values)."""

@@ -106,6 +106,9 @@ class BaseOneShot(OneShotStrategy):
             try:
                 gen = torch.Generator().manual_seed(self.seed)
                 self.supernet = Supernet(model_space, weighted=self.weighted, generator=gen).to(device)
+                parallel = getattr(trainer, "parallel", None)  # e.g. DataParallel over a device list
+                if callable(parallel):
+                    self.supernet.net = parallel(self.supernet.net)
                 self._prepare(model_space, trainer)
                 self._arch_data = arch_data
                 self._fair = FairPathSampler(self.supernet.arch.domains, torch.Generator().manual_seed(self.seed + 7))

@@ -48,8 +48,9 @@ def split_loaders(trainer: Any, arch_data: str = "split", fraction: float = 0.5,
     batch = getattr(train, "batch_size", None) or 64
     gw = torch.Generator().manual_seed(seed + 1)
     ga = torch.Generator().manual_seed(seed + 2)
-    weights = DataLoader(Subset(dataset, perm[n_arch:]), batch_size=batch, shuffle=True, generator=gw)
-    arch = DataLoader(Subset(dataset, perm[:n_arch]), batch_size=batch, shuffle=True, generator=ga)
+    extra = {"num_workers": train.num_workers, "persistent_workers": True} if getattr(train, "num_workers", 0) else {}
+    weights = DataLoader(Subset(dataset, perm[n_arch:]), batch_size=batch, shuffle=True, generator=gw, **extra)
+    arch = DataLoader(Subset(dataset, perm[:n_arch]), batch_size=batch, shuffle=True, generator=ga, **extra)
     return weights, arch
 
 

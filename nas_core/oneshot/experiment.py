@@ -13,7 +13,7 @@ import contextlib
 import time
 from typing import Any, Iterator
 
-from nas_core.experiment.store import TrialRecord
+from nas_core.experiment.store import ResumePoint, TrialRecord
 from nas_core.experiment.trial import run_trial
 
 __all__ = ["run_one_shot", "ONESHOT_ARCH"]
@@ -47,28 +47,25 @@ def _epoch_bar(exp: Any) -> Iterator[None]:
 
 def run_one_shot(exp: Any) -> TrialRecord | None:
     """Run ``exp`` (an :class:`~nas_core.experiment.Experiment` with a one-shot strategy)."""
-    exp.workdir.mkdir(parents=True, exist_ok=True)
-    store = exp.store = exp._open_store()
-    if store.last_batch() is None:
+    store = exp.open_store()
+    if store.resume_point() is None:
         t0 = time.monotonic()
         with _epoch_bar(exp):
             exp.strategy.fit(exp.model, exp.trainer)
         sample = exp.space.validate(exp.strategy.export(file=exp.workdir / ONESHOT_ARCH))
         search_s = time.monotonic() - t0
-        token, payload = exp._local_token()
-        outcome = run_trial(exp._job(1, sample, token, payload))
-        rec = exp._record(1, sample, outcome, 1)
-        if exp.pre_bounds and not exp._admit(sample):
-            from nas_core.space import sample_key
-
-            rec.feasible = False
-            rec.error = exp._reject_reason.get(sample_key(sample))
-        exp._save_if_best(store, rec, outcome)
-        store.add_trial(rec)
+        recorder = exp.recorder
+        outcome = run_trial(recorder.job(1, sample, exp.local_token(), b""))
+        admitted = not exp.pre_bounds or recorder.admit(sample)
+        rec = recorder.record(1, sample, outcome, 1)
+        if not admitted:
+            rec.feasible, rec.error = False, recorder.reject_reason(sample)
+        exp.outputs.consider(store, rec, outcome.weights)
+        rec.told = 1
         history = list(getattr(exp.strategy, "history", []))
         store.set_meta("oneshot", {"strategy": type(exp.strategy).__name__, "search_seconds": search_s,
                                    "history": history})
-        store.end_batch(1, 2, {"oneshot": True})
-        store.set_meta("elapsed", time.monotonic() - t0)
+        store.record([rec], ResumePoint(next_id=2, told=1, batch=1, elapsed=time.monotonic() - t0,
+                                        state={"oneshot": True}))
     exp.finalize()
     return exp.best

@@ -96,19 +96,21 @@ class ExpectationProfilerPenalty(ProfilerPenalty):
 
     ``probs`` maps each label to its probabilities (the softmax of its logits); the
     expected cost is ``profiler.expectation(probs)``, exact and differentiable, so the
-    penalty's gradient moves the architecture logits. The profiler must implement
-    ``expectation`` (FlopsProfiler, NumParamsProfiler and every CostModelProfiler do).
+    penalty's gradient moves the architecture logits (FlopsProfiler, NumParamsProfiler and
+    every CostModelProfiler implement it). A profiler without ``expectation`` (a lookup
+    table, a measured latency) is wrapped in
+    :class:`~nas_core.oneshot.estimator.EstimatedExpectationProfiler` over ``space`` (or the
+    profiler's ``.space``): exact enumeration over the labels its cost depends on when they
+    are few, else an unbiased score-function estimate; ``estimator`` passes its options.
     """
 
     def __init__(self, profiler: Profiler, baseline: float, scale: float = 1.0, *, nonlinear: str = "positive",
-                 aggregate: str = "add") -> None:
+                 aggregate: str = "add", space: Any = None, estimator: Mapping[str, Any] | None = None) -> None:
         super().__init__(profiler, baseline, scale, nonlinear=nonlinear, aggregate=aggregate)
-        if not _has_expectation(profiler):
-            raise TypeError(
-                f"ExpectationProfilerPenalty needs a profiler with expectation(probs) (a differentiable expected "
-                f"cost); {type(profiler).__name__} has none. Use a profiler built on the shape engine (flops, params, "
-                "or a CostModelProfiler subclass), or a sampling strategy (ENAS) with SampleProfilerPenalty."
-            )
+        if not _has_expectation(profiler):  # a lookup table, a measured latency: estimate E[cost]
+            from nas_core.oneshot.estimator import with_expectation
+
+            self.profiler = with_expectation(profiler, space, **dict(estimator or {}))
 
     def expected_cost(self, probs: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """``profiler.expectation(probs)`` as a torch scalar."""

@@ -12,6 +12,7 @@ Environment variables (read when the registry loads):
 from __future__ import annotations
 
 import difflib
+import logging
 import importlib.metadata as md
 import os
 import threading
@@ -234,7 +235,11 @@ class Registry:
 
     def create(self, kind: str, name: str, *args: Any, **kwargs: Any) -> Any:
         """Build the component ``name`` of ``kind`` with the given arguments."""
-        return self.get(kind, name).factory(*args, **kwargs)
+        component = self.get(kind, name)
+        logging.getLogger("nas_core.registry").debug("building %s %r with %s from %s", kind, name,
+                                                     getattr(component.factory, "__qualname__", component.factory),
+                                                     component.distribution)
+        return component.factory(*args, **kwargs)
 
     def duplicates(self) -> list[list[Component]]:
         """Groups of components that claim the same kind and name."""

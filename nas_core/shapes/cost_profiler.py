@@ -1,7 +1,6 @@
 """CostModelProfiler: the shared base of profilers answering from a compiled CostModel."""
 from __future__ import annotations
 
-import math
 from typing import Any, Iterable, Mapping
 
 import torch

@@ -10,9 +10,12 @@ torch, exactly and differentiably.
 from __future__ import annotations
 
 import itertools
+import linecache
+import logging
 import math
 import operator
 import warnings
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -21,8 +24,10 @@ import torch
 
 from nas_core.errors import InvalidSampleError, ProfilerError
 from nas_core.space.search_space import SearchSpace
-from nas_core.shapes.sym import Sym, evaluate_sym, labels_of
+from nas_core.shapes.sym import evaluate_sym, labels_of
 
+
+log = logging.getLogger("nas_core.shapes")
 __all__ = ["Term", "CostModel"]
 
 #: a group whose labels have more combinations than this is evaluated lazily (with a cache)
@@ -153,6 +158,9 @@ class CostModel:
         #: ``evaluate(sample) -> float``: the total cost of ``sample`` (generated lookup code);
         #: an invalid sample raises InvalidSampleError naming the label and allowed values
         self.evaluate: Callable[[Mapping[str, Any]], float] = self._compile()
+        if log.isEnabledFor(logging.DEBUG):
+            for g in self.groups:
+                log.debug("cost model (%s): %d terms depend on %s", unit or "no unit", len(g.terms), list(g.labels) or "nothing")
 
     # -- single sample --------------------------------------------------------------------
     @staticmethod
@@ -207,7 +215,11 @@ class CostModel:
         lines.append("    except (KeyError, TypeError):")
         lines.append("        return _slow(s)")
         src = "def _cost(s):\n" + "".join(line + "\n" for line in lines)
-        exec(compile(src, "<nas_core.costmodel>", "exec"), env)  # noqa: S102 - generated lookup code
+        filename = f"<nas_core.costmodel-{id(self):x}>"
+        # registered with linecache so tracebacks through the generated lookup show its source
+        linecache.cache[filename] = (len(src), None, src.splitlines(keepends=True), filename)
+        weakref.finalize(self, linecache.cache.pop, filename, None)
+        exec(compile(src, filename, "exec"), env)  # noqa: S102 - generated lookup code
         return env["_cost"]
 
     def _evaluate_slow(self, sample: Mapping[str, Any]) -> float:

@@ -137,6 +137,13 @@ class FormulaTable:
             self._check(func)
         return entry.formula if entry else None
 
+    def source_of(self, formula: ShapeFormula) -> str:
+        """Who registered ``formula``: a distribution name, ``"user"``, or ``"unknown"``."""
+        for entry in self._entries.values():
+            if entry.formula is formula:
+                return entry.source
+        return "unknown"
+
     def copy(self) -> "FormulaTable":
         t = FormulaTable()
         t._entries = dict(self._entries)

@@ -62,10 +62,20 @@ class Sym:
     def __pow__(self, o): return self._op(o, operator.pow, "**")
     def __neg__(self): return sym_apply(operator.neg, self, desc="neg")
 
+    # Comparisons are symbolic too: ``require(c == in_channels, ...)`` checks the sample's value.
+    def __eq__(self, o): return self._op(o, operator.eq, "==")  # type: ignore[override]
+    def __ne__(self, o): return self._op(o, operator.ne, "!=")  # type: ignore[override]
+    def __lt__(self, o): return self._op(o, operator.lt, "<")
+    def __le__(self, o): return self._op(o, operator.le, "<=")
+    def __gt__(self, o): return self._op(o, operator.gt, ">")
+    def __ge__(self, o): return self._op(o, operator.ge, ">=")
+    __hash__ = object.__hash__  # identity: a Sym is a node of an expression, not a value
+
     def __bool__(self) -> bool:
         raise TypeError(
-            f"{self!r} depends on the sample and has no fixed truth value; compare with "
-            "nas_core.shapes.sym_apply (or eq/ge helpers) inside formulas."
+            f"{self!r} depends on the sample and has no fixed truth value: a comparison such as "
+            "`c == n` or `h >= k` is itself symbolic; pass it to require(...) inside a formula, or build "
+            "the value with nas_core.shapes.case / sym_apply instead of `if`/`and`/`or`."
         )
 
     def __index__(self) -> int:

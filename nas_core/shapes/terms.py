@@ -1,20 +1,18 @@
 """Turning a shape trace (or a model's structure) into cost terms."""
 from __future__ import annotations
 
-import math
 from typing import Any, Iterable, Mapping
 
 from torch import nn
 
 from nas_core.errors import ProfilerError
 from nas_core.nn.layers import MutableLayer, Parametrized
-from nas_core.space.expr import ValueExpr
 from nas_core.space.layer_choice import LayerChoice
 from nas_core.space.model_space import search_space
 from nas_core.space.repeat import Repeat
 from nas_core.shapes.costmodel import Term
 from nas_core.shapes.sym import Cond, Sym, all_of, sym, sym_apply
-from nas_core.shapes.trace import _depth_cond
+from nas_core.shapes.branches import depth_condition
 from nas_core.shapes.trace import ShapeTrace
 
 __all__ = ["op_cost_terms", "check_terms", "param_terms", "structural_conditions"]
@@ -76,15 +74,15 @@ def structural_conditions(model: nn.Module) -> dict[int, Any]:
         if isinstance(module, Repeat):
             depth = sym(module.depth_choice)
             for j, block in enumerate(module.blocks):
-                walk(block, all_of(cond, _depth_cond(module, depth, j)))
+                walk(block, all_of(cond, depth_condition(module, depth, j)))
             return
         if isinstance(module, Parametrized):
             import itertools
 
-            leaves = module._leaves
+            leaves = module.leaves
             for combo in itertools.product(*(leaf.candidates for leaf in leaves)):
                 c = all_of(*(Cond.atom(leaf.label, [v]) for leaf, v in zip(leaves, combo)))
-                walk(module.variants[module._key(combo)], all_of(cond, c))
+                walk(module.variant_for(combo), all_of(cond, c))
             return
         for child in module.children():
             walk(child, cond)

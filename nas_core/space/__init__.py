@@ -12,7 +12,8 @@ from nas_core.space.layer_choice import LayerChoice
 from nas_core.space.model_space import ModelSpace, search_space
 from nas_core.space.mutable import MutableModule
 from nas_core.space.repeat import Repeat
-from nas_core.space.search_space import Choice, Sample, SearchSpace, freeze_tree, sample_key
+from nas_core.space.scope import MutableScope
+from nas_core.space.search_space import Choice, Sample, SearchSpace, freeze_tree, sample_key, sample_of
 
 __all__ = [
     "FORMATS",
@@ -22,6 +23,7 @@ __all__ = [
     "LayerChoice",
     "ModelSpace",
     "MutableModule",
+    "MutableScope",
     "Repeat",
     "Sample",
     "SearchSpace",
@@ -35,5 +37,6 @@ __all__ = [
     "is_expr",
     "load_architecture",
     "sample_key",
+    "sample_of",
     "search_space",
 ]

@@ -16,7 +16,7 @@ from nas_core.errors import InvalidSampleError, SpaceDefinitionError
 from nas_core.space.expr import ValueChoice, ValueExpr, leaf_choices
 from nas_core.space.mutable import MutableModule
 
-__all__ = ["SearchSpace", "Choice", "Sample", "sample_key"]
+__all__ = ["SearchSpace", "Choice", "Sample", "sample_key", "sample_of"]
 
 Sample = dict  # a flat ``dict[label, value]``
 
@@ -235,6 +235,7 @@ class SearchSpace:
             example_input = example_input if example_input is not None else frozen._nas_example_input
             del frozen._nas_example_input
         _strip_space_state(frozen)
+        frozen.__dict__[FROZEN_SAMPLE_ATTR] = dict(sample)  # read back with sample_of(frozen)
         if example_input is not None:
             from nas_core.space.diagnose import check_runs
 
@@ -301,6 +302,15 @@ def _dropped_modules(model: nn.Module, sample: Mapping[str, Any]) -> list[nn.Mod
     walk(model)
     # a module also used by a kept part (shared weights) must be copied like the rest
     return [d for d in dropped if not any(id(x) in kept for x in d.modules())]
+
+
+FROZEN_SAMPLE_ATTR = "_nas_frozen_sample"
+
+
+def sample_of(model: nn.Module) -> dict[str, Any] | None:
+    """The sample ``model`` was frozen from by :meth:`SearchSpace.freeze` (None for other modules)."""
+    sample = model.__dict__.get(FROZEN_SAMPLE_ATTR)
+    return dict(sample) if sample is not None else None
 
 
 def freeze_tree(module: nn.Module, sample: Mapping[str, Any]) -> nn.Module:

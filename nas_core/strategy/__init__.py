@@ -8,8 +8,9 @@
 * :class:`TabularBenchmark`: replay a strategy on a precomputed results table.
 
 The seeds' ``from nni.nas.strategy import Random`` becomes
-``from nas_core.strategy import Random``: ``Random``, ``RegularizedEvolution`` and
-``PolicyBasedRL`` resolve through the registry to the installed strategy plugins.
+``from nas_core.strategy import Random``: ``Random``, ``RegularizedEvolution``,
+``PolicyBasedRL``, and the one-shot ``DARTS``, ``ENAS`` and ``ProxylessNAS``, resolve through
+the registry to the installed strategy plugins.
 """
 from nas_core.strategy.base import SeededStrategy, check_int, check_prob, usable_score
 from nas_core.strategy.encoding import SampleCodec, SampleTrie
@@ -50,11 +51,12 @@ __all__ = [
     "usable_score",
 ]
 
-_PLUGIN_CLASSES = {"Random": "random", "RegularizedEvolution": "regularized-evolution", "PolicyBasedRL": "ppo"}
+_PLUGIN_CLASSES = {"Random": "random", "RegularizedEvolution": "regularized-evolution", "PolicyBasedRL": "ppo",
+                   "DARTS": "darts", "ENAS": "enas", "ProxylessNAS": "proxyless"}
 
 
 def __getattr__(name: str):
-    """``Random``, ``RegularizedEvolution``, ``PolicyBasedRL``: the registered strategy plugins' classes."""
+    """``Random``, ``RegularizedEvolution``, ``PolicyBasedRL``, ``DARTS``, ``ENAS``, ``ProxylessNAS``: plugin classes."""
     if name in _PLUGIN_CLASSES:
         from nas_core.registry import get
 

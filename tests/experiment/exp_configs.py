@@ -8,6 +8,7 @@ TOY = """
 seed = {seed}
 max_trials = {max_trials}
 workdir = "{workdir}"
+schedule = "sync"
 batch_size = {batch_size}
 
 [space]

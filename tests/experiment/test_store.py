@@ -23,15 +23,6 @@ def test_round_trip_and_duplicate_ids(tmp_path):
     assert mode == "wal"
 
 
-def test_strategy_states_and_batches(tmp_path):
-    store = TrialStore(tmp_path / "trials.db")
-    assert store.last_batch() is None
-    store.add_state(3, {"rng": [1, 2], "best": None})
-    store.end_batch(2, 4, {"rng": [1, 2]})
-    assert store.state_after(3) == {"rng": [1, 2], "best": None}
-    assert store.last_batch() == (2, 4, {"rng": [1, 2]})
-
-
 def _writer(path: str, start: int, n: int) -> None:
     store = TrialStore(path)
     for i in range(start, start + n):

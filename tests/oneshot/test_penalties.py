@@ -67,7 +67,7 @@ def test_penalty_forms(space_and_profiler):
 
 def test_penalty_argument_errors(space_and_profiler):
     _, prof = space_and_profiler
-    with pytest.raises(TypeError, match="TableProfiler has none"):
+    with pytest.raises(TypeError, match="TableProfiler has no expectation.*pass the model space"):
         ExpectationProfilerPenalty(TableProfiler(), 10)
     with pytest.raises(TypeError, match="needs a profiler"):
         ExpectationProfilerPenalty("flops", 10)

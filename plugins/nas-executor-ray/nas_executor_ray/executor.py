@@ -1,4 +1,10 @@
-"""RayExecutor: each trial is a Ray task; a crashed worker surfaces as the task's error."""
+"""RayExecutor: each trial is a Ray task; a crashed worker surfaces as that task's error only.
+
+A task given GPUs (``gpus_per_trial``) sees only its GPUs: Ray sets ``CUDA_VISIBLE_DEVICES``
+for it, and ``NAS_TRIAL_DEVICE`` is ``cuda:0`` (see :func:`nas_core.experiment.trial.trial_device`),
+as in the process pool. :meth:`RayExecutor.stop` cancels a running task by killing its
+worker (``trial_timeout``, ``max_duration``).
+"""
 from __future__ import annotations
 
 import os
@@ -13,6 +19,12 @@ __all__ = ["RayExecutor"]
 
 
 def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    import ray
+
+    if ray.get_gpu_ids():  # Ray has set CUDA_VISIBLE_DEVICES to this task's GPUs
+        os.environ["NAS_TRIAL_DEVICE"] = "cuda:0"
+    else:  # a reused worker: forget a device of an earlier task
+        os.environ.pop("NAS_TRIAL_DEVICE", None)
     return fn(*args, **kwargs)
 
 
@@ -26,6 +38,8 @@ class RayExecutor(Executor):
     the modules your space and trainer live in must be installed on its nodes. Tasks are
     not retried by Ray (``max_retries=0``): the runner decides (its ``retries`` option).
     """
+
+    can_stop = True
 
     def __init__(self, max_workers: int | None = None, address: str | None = None, num_cpus: int | None = None,
                  cpus_per_trial: float = 1, gpus_per_trial: float = 0,
@@ -58,9 +72,24 @@ class RayExecutor(Executor):
         total = int(ray.cluster_resources().get("CPU", 1) // max(cpus_per_trial, 1e-9))
         self.max_workers = max_workers or max(1, total)
         self._remote = ray.remote(num_cpus=cpus_per_trial, num_gpus=gpus_per_trial, max_retries=0)(_call)
+        self._refs: dict[Future, Any] = {}
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
-        return self._remote.remote(fn, *args, **kwargs).future()
+        ref = self._remote.remote(fn, *args, **kwargs)
+        fut = ref.future()
+        self._refs[fut] = ref
+        fut.add_done_callback(lambda f: self._refs.pop(f, None))
+        return fut
+
+    def stop(self, future: Future) -> bool:
+        """Cancel the task behind ``future``, killing its worker if it is running (Ray starts a new one)."""
+        import ray
+
+        ref = self._refs.pop(future, None)
+        if ref is None or future.done():
+            return False
+        ray.cancel(ref, force=True)
+        return True
 
     def shutdown(self, wait: bool = True) -> None:
         if self._owns_ray:

@@ -12,12 +12,13 @@ from nas_core.experiment import Experiment
 KIT = os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests", "experiment")
 sys.path.insert(0, os.path.abspath(KIT))
 import nas_exp_testkit as kit  # noqa: E402
+import sched_kit  # noqa: E402
 
 
 def _records(tmp_path, executor):
     exp = Experiment(kit.toy_space, kit.CheapTrainer(), kit.HillClimb(),
                      profilers={"params": kit.ParamsCost(kit.toy_space())}, constraints={"params": {"max": 400}},
-                     max_trials=8, batch_size=2, seed=11, executor=executor, workdir=tmp_path, progress=False)
+                     max_trials=8, schedule="sync", batch_size=2, seed=11, executor=executor, workdir=tmp_path, progress=False)
     exp.run()
     return [(t.id, t.batch, t.sample, t.status, t.metrics, t.costs) for t in exp.store.trials()], exp
 
@@ -47,3 +48,27 @@ def test_bad_options():
 
     with pytest.raises(ConfigError, match="max_workers must be a positive integer"):
         RayExecutor(max_workers=0)
+
+
+@pytest.mark.slow
+def test_ray_async_stops_a_hanging_trial_and_gives_each_trial_its_gpu(tmp_path):
+    from nas_executor_ray import RayExecutor
+
+    # two logical GPUs (none is needed to check what a task sees): each task gets one of its own
+    ray_exec = RayExecutor(max_workers=2, num_cpus=2, gpus_per_trial=1, init_kwargs={"num_gpus": 2})
+    try:
+        samples = [{"width": w, "act": "relu", "head": h} for w in (4, 8) for h in ("one", "two")]
+        exp = Experiment(kit.toy_space, sched_kit.DeviceTrainer(), sched_kit.ListStrategy(samples), max_trials=4,
+                         executor=ray_exec, workdir=tmp_path / "gpu", progress=False)
+        exp.run()
+        trials = exp.store.trials()
+        assert [t.status for t in trials] == ["succeeded"] * 4
+        assert {t.metrics["visible"] for t in trials} <= {0.0, 1.0}
+        assert all(t.metrics["trial_device_cuda"] == 1.0 for t in trials)
+        samples = [{"width": 16, "act": "relu", "head": "one"}, {"width": 4, "act": "relu", "head": "one"}]
+        exp = Experiment(kit.toy_space, sched_kit.HangTrainer(), sched_kit.ListStrategy(samples), max_trials=2,
+                         executor=ray_exec, workdir=tmp_path / "hang", progress=False, trial_timeout=10)
+        exp.run()
+        assert [t.status for t in exp.store.trials()] == ["timeout", "succeeded"]
+    finally:
+        ray_exec.shutdown()

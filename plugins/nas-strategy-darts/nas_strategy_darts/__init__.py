@@ -1,10 +1,11 @@
-"""nas-core one-shot strategy ``darts``: DARTS (first-order) and its Gumbel-softmax variant."""
+"""nas-core one-shot strategy ``darts``: DARTS (first- and second-order), its Gumbel-softmax variant, and NNI's DartsTrainer."""
 from __future__ import annotations
 
 import nas_core
 from nas_strategy_darts.strategy import DARTS
+from nas_strategy_darts.trainer import DartsTrainer
 
-__all__ = ["DARTS"]
+__all__ = ["DartsTrainer", "DARTS"]
 
 
 @nas_core.hookimpl

@@ -10,6 +10,8 @@ from nas_core.oneshot import BaseOneShot, ExpectationProfilerPenalty, Supernet, 
 from nas_core.oneshot.base import check_positive
 from nas_core.oneshot.export import ExportConfig
 
+from nas_strategy_darts.unrolled import mixer, unrolled_arch_grad
+
 __all__ = ["DARTS"]
 
 
@@ -22,9 +24,11 @@ class DARTS(BaseOneShot):
     weights by Gumbel-softmax samples whose temperature anneals from ``tau_max`` to
     ``tau_min``. ``penalty`` is an :class:`ExpectationProfilerPenalty`: it is added to the
     architecture loss on the expected cost under the softmax probabilities, so its gradient
-    reaches the logits. Warm-up (default: the first 40 % of the epochs) trains the weights on
-    fair single paths with the architecture frozen; :meth:`export` is the checked export
-    (``export_mode="argmax"``: the argmax of the logits), see :class:`BaseOneShot`.
+    reaches the logits. ``unrolled=True`` is second-order DARTS: the architecture gradient
+    goes through one virtual weight step (:mod:`nas_strategy_darts.unrolled`). Warm-up
+    (default: the first 40 % of the epochs) trains the weights on fair single paths with the
+    architecture frozen; :meth:`export` is the checked export (``export_mode="argmax"``: the
+    argmax of the logits), see :class:`BaseOneShot`.
     """
 
     name = "darts"
@@ -33,8 +37,8 @@ class DARTS(BaseOneShot):
     def __init__(self, *, epochs: int = 10, arch_lr: float = 3e-4, arch_weight_decay: float = 1e-3,
                  penalty: ExpectationProfilerPenalty | None = None, gumbel: bool = False, tau_max: float = 10.0,
                  tau_min: float = 0.1, warmup_epochs: int | None = None, seed: int = 0, arch_data: str = "split",
-                 arch_fraction: float = 0.5, gradient_clip: float | None = 5.0, export_mode: str = "checked",
-                 export_config: ExportConfig | None = None) -> None:
+                 arch_fraction: float = 0.5, gradient_clip: float | None = 5.0, unrolled: bool = False,
+                 export_mode: str = "checked", export_config: ExportConfig | None = None) -> None:
         super().__init__(epochs=epochs, seed=seed, arch_data=arch_data, arch_fraction=arch_fraction,
                          gradient_clip=gradient_clip, warmup_epochs=warmup_epochs, export_mode=export_mode,
                          export_config=export_config)
@@ -47,6 +51,7 @@ class DARTS(BaseOneShot):
         self.tau_min = check_positive("DARTS", "tau_min", tau_min)
         if self.tau_min > self.tau_max:
             raise ValueError(f"DARTS tau_min ({tau_min}) is above tau_max ({tau_max}); swap them.")
+        self.unrolled = bool(unrolled)
 
     def _tau(self, epoch: int) -> float:
         if self.epochs == 1:
@@ -72,6 +77,19 @@ class DARTS(BaseOneShot):
         optimizer.step()
         return float(loss.detach())
 
+    def unrolled_arch_step(self, supernet: Supernet, trainer: Any, train_batch: Any, val_batch: Any,
+                           optimizer: torch.optim.Optimizer, w_optimizer: torch.optim.Optimizer, tau: float,
+                           device: torch.device) -> float:
+        """One second-order architecture step (:mod:`nas_strategy_darts.unrolled`); returns the validation loss."""
+        xi = float(w_optimizer.param_groups[0]["lr"])
+        grads, loss = unrolled_arch_grad(supernet, trainer.loss, train_batch, val_batch, xi,
+                                         mixer(supernet, self.gumbel, tau), self.penalty, device)
+        optimizer.zero_grad(set_to_none=True)
+        for p, g in zip(supernet.arch_parameters(), grads):
+            p.grad = g
+        optimizer.step()
+        return loss
+
     def _search(self, supernet: Supernet, trainer: Any, weight_data: Any, arch_data: Any, device: torch.device) -> None:
         w_opt = trainer.make_optimizer(supernet.weight_parameters())
         a_opt = torch.optim.Adam(supernet.arch_parameters(), lr=self.arch_lr, betas=(0.5, 0.999),
@@ -88,7 +106,10 @@ class DARTS(BaseOneShot):
                     w_total += self._warmup_step(supernet, trainer, x, y, w_opt, weights)
                     steps += 1
                     continue
-                a_total += self.arch_step(supernet, trainer, next(arch_iter), a_opt, tau, device)
+                if self.unrolled:
+                    a_total += self.unrolled_arch_step(supernet, trainer, batch, next(arch_iter), a_opt, w_opt, tau, device)
+                else:
+                    a_total += self.arch_step(supernet, trainer, next(arch_iter), a_opt, tau, device)
                 supernet.set_weights({l: w.detach() for l, w in self.mix_weights(supernet, tau).items()})
                 w_total += self._weight_step(supernet, trainer, x, y, w_opt, weights)
                 steps += 1
@@ -99,5 +120,6 @@ class DARTS(BaseOneShot):
             self._end_epoch(epoch, info)
 
     def __repr__(self) -> str:
-        return (f"DARTS(epochs={self.epochs}, arch_lr={self.arch_lr}, gumbel={self.gumbel}, penalty={self.penalty!r}, "
+        return (f"DARTS(epochs={self.epochs}, arch_lr={self.arch_lr}, gumbel={self.gumbel}, unrolled={self.unrolled}, "
+                f"penalty={self.penalty!r}, "
                 f"seed={self.seed})")

@@ -4,8 +4,9 @@ from __future__ import annotations
 import nas_core
 from nas_strategy_enas.controller import Controller
 from nas_strategy_enas.strategy import ENAS
+from nas_strategy_enas.trainer import EnasTrainer
 
-__all__ = ["ENAS", "Controller"]
+__all__ = ["EnasTrainer", "ENAS", "Controller"]
 
 
 @nas_core.hookimpl

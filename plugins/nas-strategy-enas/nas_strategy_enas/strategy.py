@@ -26,7 +26,8 @@ class ENAS(BaseOneShot):
     of the architecture split (no gradient) and the controller takes a REINFORCE step with
     an exponential-moving-average baseline and an entropy bonus.
 
-    ``reward_metric``: ``"accuracy"`` (top-1 on the batch, default) or ``"loss"`` (negated).
+    ``reward_metric``: ``"accuracy"`` (top-1 on the batch, default), ``"loss"`` (negated), or a
+    function ``(output, target) -> float`` (NNI's ``reward_function``).
     ``penalty``: a :class:`SampleProfilerPenalty` shaping the reward by each sample's cost.
     ``filter``: a :class:`RangeProfilerFilter` (or any ``sample -> bool``): illegal samples
     are redrawn before they are trained or scored, never trained; after ``filter.patience``
@@ -39,7 +40,8 @@ class ENAS(BaseOneShot):
     weighted = False
 
     def __init__(self, *, epochs: int = 10, ctrl_steps: int = 20, ctrl_lr: float = 3.5e-3, entropy_weight: float = 1e-4,
-                 baseline_decay: float = 0.95, hidden: int = 64, cell: str = "lstm", reward_metric: str = "accuracy",
+                 baseline_decay: float = 0.95, hidden: int = 64, cell: str = "lstm",
+                 reward_metric: str | Callable[[Any, Any], float] = "accuracy",
                  penalty: SampleProfilerPenalty | None = None,
                  filter: RangeProfilerFilter | Callable[[Mapping[str, Any]], bool] | None = None,  # noqa: A002
                  export_candidates: int = 256, seed: int = 0, arch_data: str = "split", arch_fraction: float = 0.5,
@@ -54,8 +56,9 @@ class ENAS(BaseOneShot):
                 f"ENAS filter must be a RangeProfilerFilter(profiler, min, max) or a function sample -> bool, got "
                 f"{type(filter).__name__}."
             )
-        if reward_metric not in ("accuracy", "loss"):
-            raise ValueError(f"ENAS reward_metric must be 'accuracy' or 'loss', got {reward_metric!r}.")
+        if not callable(reward_metric) and reward_metric not in ("accuracy", "loss"):
+            raise ValueError(f"ENAS reward_metric must be 'accuracy', 'loss' or a function (output, target) -> float, "
+                             f"got {reward_metric!r}.")
         if cell not in ("lstm", "gru"):
             raise ValueError(f"ENAS cell must be 'lstm' or 'gru', got {cell!r}.")
         self.penalty = penalty
@@ -107,7 +110,9 @@ class ENAS(BaseOneShot):
         supernet.set_sample(sample)
         with torch.no_grad():
             out = supernet(x)
-            if self.reward_metric == "accuracy":
+            if callable(self.reward_metric):  # NNI's reward_function(output, target)
+                reward = float(self.reward_metric(out, y))
+            elif self.reward_metric == "accuracy":
                 reward = float((out.argmax(dim=1) == y).float().mean())
             else:
                 reward = -float(trainer.loss(out, y))

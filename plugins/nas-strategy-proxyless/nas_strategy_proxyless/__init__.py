@@ -5,8 +5,9 @@ import nas_core
 from nas_strategy_proxyless.gates import binary_gates, sample_paths
 from nas_strategy_proxyless.losses import HardwareLoss
 from nas_strategy_proxyless.strategy import ProxylessNAS
+from nas_strategy_proxyless.trainer import ProxylessTrainer
 
-__all__ = ["ProxylessNAS", "HardwareLoss", "binary_gates", "sample_paths"]
+__all__ = ["ProxylessTrainer", "ProxylessNAS", "HardwareLoss", "binary_gates", "sample_paths"]
 
 
 @nas_core.hookimpl

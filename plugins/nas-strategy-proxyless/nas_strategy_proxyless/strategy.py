@@ -6,14 +6,12 @@ from typing import Any
 import torch
 from torch import nn
 
-import nas_core
-from nas_core.errors import ConfigError
 from nas_core.oneshot import BaseOneShot, ExpectationProfilerPenalty, Supernet, check_penalty, forever, to_device
 from nas_core.oneshot.base import check_positive
 from nas_core.oneshot.export import ExportConfig
-from nas_core.oneshot.penalty import _has_expectation
 
 from nas_strategy_proxyless.gates import binary_gates, sample_paths
+from nas_strategy_proxyless.hardware import resolve_hardware
 from nas_strategy_proxyless.losses import HardwareLoss
 
 __all__ = ["ProxylessNAS"]
@@ -96,14 +94,7 @@ class ProxylessNAS(BaseOneShot):
         if hw is None:
             self.profiler = None
             return
-        prof = nas_core.create("profiler", hw, model_space, self.dummy_input) if isinstance(hw, str) else hw
-        if not _has_expectation(prof):
-            raise ConfigError(
-                f"ProxylessNAS applied_hardware={hw!r}: profiler {type(prof).__name__} has no expectation(probs), "
-                "which the hardware loss needs (a differentiable expected cost). Use a profiler built on the shape "
-                "engine (flops, params, ...)."
-            )
-        self.profiler = prof
+        self.profiler = resolve_hardware(hw, model_space, self.dummy_input)
 
     def expected_cost(self, supernet: Supernet) -> torch.Tensor | None:
         """The hardware profiler's expected cost under the current probabilities (None without one)."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from typing import Any, ClassVar, Iterable
+from typing import Any, Callable, ClassVar, Iterable
 
 import torch
 from torch import nn
@@ -12,7 +12,10 @@ from torch.utils.data import DataLoader, Dataset
 from nas_core.errors import ConfigError
 from nas_core.interfaces import Trainer
 
+from nas_core.training import rebuild_optimizer, resolve_devices
+
 from nas_trainer_classification.data import BUILTIN_DATASETS, digits_dataset, make_dataset
+from nas_trainer_classification.pieces import BatchAverages, check_pieces
 
 __all__ = ["ClassificationTrainer", "NonFiniteLossError"]
 
@@ -39,6 +42,13 @@ class ClassificationTrainer(Trainer):
     measured on the validation set (accuracy is a fraction in [0, 1]). A NaN or infinite
     training loss stops training with :class:`NonFiniteLossError`. The same ``seed`` and the
     same initial model give the same metrics.
+
+    The user's own pieces (NNI's trainer arguments): ``optimizer`` may be an optimizer object
+    (built on any model's parameters; re-created with its class and settings on each trained
+    model), ``loss(output, target)`` replaces cross-entropy, ``metrics(output, target)``
+    returning a number (reported as ``"metric"``) or a dict adds validation metrics (means
+    over the validation set), and ``objective`` names the one the search maximises.
+    ``device`` may list GPU indices: training then runs under DataParallel.
     """
 
     objective: ClassVar[str] = "accuracy"
@@ -55,13 +65,16 @@ class ClassificationTrainer(Trainer):
         *,
         epochs: int = 5,
         batch_size: int = 64,
-        optimizer: str = "adam",
+        optimizer: str | torch.optim.Optimizer = "adam",
         lr: float = 1e-3,
         weight_decay: float = 0.0,
         momentum: float | None = None,
-        device: str = "cpu",
+        device: str | list[int] = "cpu",
         seed: int = 0,
         val_fraction: float = 0.25,
+        loss: Callable[[Any, Any], torch.Tensor] | None = None,
+        metrics: Callable[[Any, Any], Any] | None = None,
+        objective: str | None = None,
     ) -> None:
         if dataset is not None and (train is not None or val is not None):
             raise ConfigError("give either dataset='digits' or train=/val= data, not both.")
@@ -82,6 +95,11 @@ class ClassificationTrainer(Trainer):
                 raise ConfigError(f"trainer {name} must be a positive integer, got {value!r}.")
         if not isinstance(lr, (int, float)) or not lr > 0:
             raise ConfigError(f"trainer lr must be a positive number, got {lr!r}.")
+        check_pieces(loss, metrics, objective)
+        self.user_optimizer = optimizer if isinstance(optimizer, torch.optim.Optimizer) else None
+        if self.user_optimizer is not None:
+            rebuild_optimizer(optimizer, [nn.Parameter(torch.zeros(1))])  # fails now if it cannot be re-created
+            optimizer = type(optimizer).__name__
         opts = _optimizers()
         if str(optimizer).lower() not in opts:
             close = difflib.get_close_matches(str(optimizer).lower(), list(opts), n=3)
@@ -90,6 +108,10 @@ class ClassificationTrainer(Trainer):
                 f"unknown optimizer {optimizer!r}.{hint} Use the name of a torch.optim class, e.g. "
                 f"{', '.join(sorted(opts)[:8])}."
             )
+        self.device_ids: list[int] = []
+        if isinstance(device, (list, tuple)):  # GPUs for DataParallel (seed 003)
+            main, self.device_ids = resolve_devices(device)
+            device = str(main)
         if device not in ("cpu", "auto") and not device.startswith(("cuda", "mps")):
             raise ConfigError(f"trainer device {device!r} is not understood; use 'cpu', 'cuda', 'cuda:N' or 'auto'.")
         if device.startswith("cuda") and not torch.cuda.is_available():
@@ -100,6 +122,9 @@ class ClassificationTrainer(Trainer):
         self.epochs, self.batch_size = epochs, batch_size
         self.optimizer_name, self.lr, self.weight_decay, self.momentum = str(optimizer).lower(), float(lr), weight_decay, momentum
         self.device_name, self.seed, self.val_fraction = device, seed, val_fraction
+        self.user_loss, self.metrics = loss, metrics
+        if objective is not None:
+            self.objective = objective  # type: ignore[misc]
 
     # -- pickling: built-in data is reloaded where the trainer runs, not shipped ---------------
     def __getstate__(self) -> dict[str, Any]:
@@ -129,9 +154,13 @@ class ClassificationTrainer(Trainer):
         return DataLoader(self._data()[1], batch_size=max(self.batch_size, 256), shuffle=False)
 
     def loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if self.user_loss is not None:
+            return self.user_loss(output, target)
         return nn.functional.cross_entropy(output, target)
 
     def make_optimizer(self, params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
+        if self.user_optimizer is not None:  # the user's optimizer: same class and settings, these weights
+            return rebuild_optimizer(self.user_optimizer, params)
         cls = _optimizers()[self.optimizer_name]
         kwargs: dict[str, Any] = {"lr": self.lr}
         if self.weight_decay:
@@ -145,19 +174,24 @@ class ClassificationTrainer(Trainer):
 
     @torch.no_grad()
     def evaluate(self, model: nn.Module) -> dict[str, float]:
-        """Top-1 accuracy (fraction) and mean cross-entropy of ``model`` on the validation set."""
+        """Top-1 accuracy (fraction), mean loss and the user's metrics of ``model`` on the validation set."""
         model.eval()
         dev = self.device
-        correct, total, loss_sum = 0, 0, 0.0
+        correct, total = 0, 0
+        averages = BatchAverages(self.user_loss, self.metrics)
         for x, y in self.val_loader():
             x, y = x.to(dev), y.to(dev)
             out = model(x)
-            loss_sum += float(nn.functional.cross_entropy(out, y, reduction="sum"))
+            averages.add(out, y)
             correct += int((out.argmax(dim=1) == y).sum())
             total += len(y)
         if total == 0:
             raise ConfigError("the validation set is empty; give at least one validation example.")
-        return {"accuracy": correct / total, "loss": loss_sum / total}
+        result = {"accuracy": correct / total, **averages.result()}
+        if self.objective not in result:
+            raise ConfigError(f"trainer objective {self.objective!r} is not among the metrics {sorted(result)}; name "
+                              "one of them (a metrics function's dict keys, or 'metric' for a plain number).")
+        return result
 
     # -- multi-trial: train a frozen model from its current weights ---------------------------
     def fit(self, model: nn.Module) -> dict[str, float]:
@@ -168,6 +202,7 @@ class ClassificationTrainer(Trainer):
         dev = self.device
         model.to(dev)
         opt = self.make_optimizer(model.parameters())
+        net = nn.DataParallel(model, device_ids=self.device_ids) if self.device_ids else model
         train_loss = math.nan
         devices = [dev.index or 0] if dev.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
@@ -178,7 +213,7 @@ class ClassificationTrainer(Trainer):
                 for step, (x, y) in enumerate(self.train_loader()):
                     x, y = x.to(dev), y.to(dev)
                     opt.zero_grad(set_to_none=True)
-                    loss = self.loss(model(x), y)
+                    loss = self.loss(net(x), y)
                     if not torch.isfinite(loss):
                         raise NonFiniteLossError(
                             f"training loss became {float(loss.detach())} at epoch {epoch + 1}, batch {step + 1}: the model "

@@ -1,0 +1,10 @@
+import pytest
+
+from nas_core.threads import torch_threads
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """The migration tests train tiny networks: one intra-op thread is fastest on a busy machine."""
+    with torch_threads(1):
+        yield
