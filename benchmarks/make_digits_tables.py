@@ -102,7 +102,7 @@ def evaluate(name: str, index: int, sample: dict[str, Any], data: tuple[torch.Te
             "latency_ms": latency_ms(frozen), "train_cpu_s": round(train_cpu_s, 3)}
 
 
-def _read_done(name: str) -> dict[int, dict[str, Any]]:
+def read_done(name: str) -> dict[int, dict[str, Any]]:
     done: dict[int, dict[str, Any]] = {}
     for path in sorted((DATA_DIR / "partial").glob(f"{name}*.jsonl")):
         for line in path.read_text().splitlines():
@@ -120,7 +120,7 @@ def build(name: str, shard: int = 0, shards: int = 1) -> Path | None:
     samples = canonical_samples(name)
     partial = DATA_DIR / "partial" / f"{name}.shard{shard}.jsonl"
     partial.parent.mkdir(parents=True, exist_ok=True)
-    done = _read_done(name)
+    done = read_done(name)
     order = list(range(len(samples)))
     random.Random(0).shuffle(order)
     mine = [i for pos, i in enumerate(order) if pos % shards == shard and i not in done]
@@ -135,7 +135,7 @@ def build(name: str, shard: int = 0, shards: int = 1) -> Path | None:
             if n % 50 == 0:
                 print(f"{name}[{shard}/{shards}]: {n + 1}/{len(mine)} ({time.perf_counter() - start:.0f} s wall, "
                       f"{time.process_time() - cpu0:.0f} s cpu, load {os.getloadavg()[0]:.1f})", flush=True)
-    done = _read_done(name)
+    done = read_done(name)
     if len(done) < len(samples):
         print(f"{name}: {len(done)}/{len(samples)} done; the table is written when the other shards finish", flush=True)
         return None

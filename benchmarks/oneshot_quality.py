@@ -45,7 +45,7 @@ def load_table(name: str) -> DigitsTable:
     path = DATA_DIR / f"{name}.json.gz"
     if path.exists():
         return DigitsTable.load(name, path)
-    done = gen._read_done(name)
+    done = gen.read_done(name)
     table = DigitsTable(name, {"records": [{k: v for k, v in r.items() if k != "index"} for r in done.values()],
                                "partial": True})
     print(f"[{name}: table not finished, using {len(done)} of its records (a uniform subsample)]")
@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     tables = {name: load_table(name) for name in args.spaces}
     lookups = {name: Lookup(name, tables[name]) for name in args.spaces}
     profilers = {name: MacsProfiler(SPACES[name](), torch.zeros(1, 1, 8, 8)) for name in args.spaces}
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         for name in args.spaces:
             table, lookup, profiler = tables[name], lookups[name], profilers[name]
             for p in args.percentiles:
@@ -174,6 +174,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--strategies", nargs="+", default=["darts", "enas", "proxyless"])
     ap.add_argument("--percentiles", nargs="+", type=float, default=[10, 30, 50])
     ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--first-seed", type=int, default=0, help="seeds first_seed .. first_seed + seeds - 1")
     ap.add_argument("--epochs", type=int, default=10, help="the strategies' default")
     ap.add_argument("--out", type=Path, default=None, help="also append every run as a JSON line here")
     ap.add_argument("--summarize", type=Path, default=None, help="only print the summary of a --out file")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import warnings
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Mapping
 
@@ -179,10 +180,21 @@ class BaseOneShot(OneShotStrategy):
             if len(batches) >= cfg.batches:
                 break
             batches.append(batch)
-        self.export_report = checked_export(
-            supernet, batches, budget, device=self._device, generator=gen,
-            likely=self._likely(supernet, cfg.top_k, budget), sampled=self._sampled(supernet, cfg.sampled, budget, gen),
-            explore=cfg.explore, explore_floor=cfg.explore_floor, tie_band=cfg.tie_band)
+        likely = self._likely(supernet, cfg.top_k, budget)
+        sampled = self._sampled(supernet, cfg.sampled, budget, gen)
+        try:
+            self.export_report = checked_export(supernet, batches, budget, device=self._device, generator=gen,
+                                                likely=likely, sampled=sampled, explore=cfg.explore,
+                                                explore_floor=cfg.explore_floor, tie_band=cfg.tie_band)
+        except NoFeasibleExportError as err:  # a soft penalty whose budget nothing meets: the cheapest likely one
+            if budget.hard:
+                raise
+            likely = self._likely(supernet, cfg.top_k, Budget(lambda s: 0.0, None))
+            cheapest = min(likely, key=budget.cost)
+            warnings.warn(f"{err} Exporting the cheapest of the {len(likely)} most probable architectures "
+                          f"({budget.cost(cheapest):g}{' ' + budget.unit if budget.unit else ''}).", stacklevel=2)
+            self.export_report = ExportReport("checked (nothing within the budget: the cheapest likely one)",
+                                              dict(cheapest))
         return self.export_report.sample
 
     def _warmup_step(self, supernet: Supernet, trainer: Any, x: Any, y: Any, optimizer: Any,

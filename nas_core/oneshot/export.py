@@ -34,11 +34,15 @@ class NoFeasibleExportError(NasError, RuntimeError):
 
 @dataclass
 class Budget:
-    """``cost(sample) <= limit`` is feasible; ``limit=None``: every sample is."""
+    """``cost(sample) <= limit`` is feasible; ``limit=None``: every sample is.
+
+    ``hard``: a filter's bound (nothing outside may be exported) rather than a penalty's.
+    """
 
     cost: Callable[[Mapping[str, Any]], float]
     limit: float | None = None
     unit: str = ""
+    hard: bool = False
 
     def feasible(self, sample: Mapping[str, Any]) -> bool:
         return self.limit is None or float(self.cost(sample)) <= self.limit
@@ -54,7 +58,7 @@ class Budget:
                 memo[key] = float(cost(sample))
             return memo[key]
 
-        return Budget(cached_cost, self.limit, self.unit)
+        return Budget(cached_cost, self.limit, self.unit, self.hard)
 
 
 @dataclass

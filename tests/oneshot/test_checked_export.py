@@ -169,6 +169,10 @@ def test_argmax_mode_and_no_feasible_candidate(setup):
     strategy = DARTS(epochs=1, penalty=ExpectationProfilerPenalty(prof, budget), export_mode="argmax")
     strategy.fit(space, _trainer())
     assert strategy.export_report.method == "argmax" and strategy.export() == strategy.supernet.export()
+    soft = DARTS(epochs=1, penalty=ExpectationProfilerPenalty(prof, 1.0))  # no architecture is that cheap
+    with pytest.warns(UserWarning, match="cheapest of the 8 most probable"):
+        soft.fit(space, _trainer())
+    assert soft.export_report.method.startswith("checked (nothing within the budget")
     with pytest.raises(NoFeasibleExportError, match="fits the budget"):
         checked_export(strategy.supernet, [], Budget(prof.profile, 1.0), device=torch.device("cpu"),
                        generator=torch.Generator().manual_seed(0), likely=[space.space.default()], sampled=[])

@@ -1,6 +1,7 @@
 """ENAS: shared weights trained on controller samples; the controller learns from validation reward."""
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Mapping
 
 import torch
@@ -163,12 +164,16 @@ class ENAS(BaseOneShot):
         """The penalty's baseline, else the filter's max (a plain function filter: feasible = accepted)."""
         budget = super()._budget()
         if budget is not None:
-            return budget
+            if self.filter is None:
+                return budget
+            base = budget  # the penalty's bound, and the filter's: illegal samples cost infinitely much
+            return Budget(lambda s: float(base.cost(s)) if self._legal(s) else math.inf, base.limit, base.unit,
+                          hard=True)
         if isinstance(self.filter, RangeProfilerFilter):
             if self.filter.min is None:
-                return Budget(self.filter.cost, self.filter.max, getattr(self.filter.profiler, "unit", ""))
+                return Budget(self.filter.cost, self.filter.max, getattr(self.filter.profiler, "unit", ""), hard=True)
         if self.filter is not None:
-            return Budget(lambda s: 0.0 if self._legal(s) else 1.0, 0.0)
+            return Budget(lambda s: 0.0 if self._legal(s) else 1.0, 0.0, hard=True)
         return None
 
     def _controller_samples(self, supernet: Supernet, n: int, generator: torch.Generator,
