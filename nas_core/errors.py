@@ -13,6 +13,7 @@ __all__ = [
     "ConfigError",
     "ShapeInferenceError",
     "ProfilerError",
+    "ExperimentInUseError",
     "StoreError",
 ]
 
@@ -62,6 +63,10 @@ class ShapeInferenceError(NasError, RuntimeError):
 
 class ProfilerError(NasError, RuntimeError):
     """A profiler cannot cost a sample."""
+
+
+class ExperimentInUseError(NasError, RuntimeError):
+    """Another search holds the experiment folder's lock."""
 
 
 class StoreError(NasError, RuntimeError):

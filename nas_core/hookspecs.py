@@ -65,6 +65,17 @@ def register_executors(register: Register) -> None:
 
 
 @hookspec
+def register_pruners(register: Register) -> None:
+    """Register pruners (early stopping): ``register(name, factory)``.
+
+    ``factory(**options)`` returns a :class:`nas_core.pruning.Pruner`. Its
+    ``should_prune(curve, history)`` is called in the worker after each intermediate
+    report of a trial (``nas_core.pruning.report``) and returns True to stop the trial.
+    Pruners are pickled to the workers: keep only plain options on them.
+    """
+
+
+@hookspec
 def register_shape_formulas(register: RegisterFormula) -> None:
     """Register shape (and cost) formulas: ``register(target, formula, leaf=False)``.
 

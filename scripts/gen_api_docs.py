@@ -20,6 +20,7 @@ MODULES = [
     "nas_core.strategy",
     "nas_core.strategy.middleware",
     "nas_core.experiment",
+    "nas_core.pruning",
     "nas_core.oneshot",
     "nas_core.oneshot.adapter",
     "nas_core.oneshot.estimator",

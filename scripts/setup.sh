@@ -18,7 +18,12 @@ fi
 "${PIP[@]}" install "torch==2.13.0"
 args=(-e ".[test]")
 for p in plugins/*/; do
-  [ -f "$p/pyproject.toml" ] && args+=(-e "$p")
+  [ -f "$p/pyproject.toml" ] || continue
+  if grep -q '^test = ' "$p/pyproject.toml"; then
+    args+=(-e "${p%/}[test]")  # with its test extra (e.g. the dashboard's playwright and httpx2)
+  else
+    args+=(-e "$p")
+  fi
 done
 "${PIP[@]}" install --no-build-isolation "${args[@]}"
 echo "$SUM" > "$STAMP"

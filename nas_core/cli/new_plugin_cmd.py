@@ -19,6 +19,7 @@ TEMPLATE_KINDS = {
     "trainer": ("nas-trainer", "a Trainer fitting a small random regression task"),
     "executor": ("nas-executor", "an Executor running trials on a thread pool"),
     "shapes": ("nas-shapes", "a formula pack for a custom layer (shape and costs)"),
+    "pruner": ("nas-pruner", "a Pruner stopping trials below a minimum score (early stopping)"),
 }
 
 _PYPROJECT = Template('''[build-system]

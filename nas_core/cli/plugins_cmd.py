@@ -8,7 +8,7 @@ import click
 
 @click.command("plugins")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@click.option("--kind", type=click.Choice(["profiler", "strategy", "trainer", "executor"]), help="Only this kind.")
+@click.option("--kind", type=click.Choice(["profiler", "strategy", "trainer", "executor", "pruner"]), help="Only this kind.")
 def plugins_command(as_json: bool, kind: str | None) -> None:
     """List every registered component with the distribution that provides it."""
     from nas_core.registry import get_registry  # here: other commands need no plugin loaded

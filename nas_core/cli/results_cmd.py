@@ -43,15 +43,22 @@ def _label_value(text: str) -> tuple[str, object]:
 @click.option("--status", "statuses", multiple=True, help="Only trials of this status (repeatable).")
 @click.option("--label", "labels", multiple=True, metavar="LABEL=VALUE", help="Only trials with this label value.")
 @click.option("--search", default=None, help="Only trials with a label value containing this text.")
+@click.option("--trial", "trial_id", type=int, default=None, help="Show one trial and its learning curve.")
 def results_command(workdir: str, plot: bool, output: str | None, as_json: bool, limit: int | None,
                     show_all: bool, sort: str | None, statuses: tuple[str, ...], labels: tuple[str, ...],
-                    search: str | None) -> None:
+                    search: str | None, trial_id: int | None) -> None:
     """Show the trials, the best trial and the Pareto set stored in DIR (objectives from the config)."""
     from nas_core.experiment.report import Report
+
+    from nas_core.cli.curve_view import show_trial, steps_done
 
     label_values = dict(_label_value(text) for text in labels)
     try:
         report = Report(workdir)
+        if trial_id is not None:
+            show_trial(report, trial_id, as_json)
+            return
+        epochs = steps_done(report)  # learning curves: the last step each trial reported
         query = report.query
         rows = None if show_all else limit if limit is not None else None if as_json else DEFAULT_ROWS
         key, descending = (sort[1:], True) if sort and sort.startswith("-") else (sort or "id", False)
@@ -64,17 +71,21 @@ def results_command(workdir: str, plot: bool, output: str | None, as_json: bool,
         if as_json:
             data = report.as_dict(trials)
             data["total"] = page.total
+            for row in data["trials"]:
+                row["epochs"] = epochs.get(row["id"])
             if png:
                 data["plot"] = str(png)
             click.echo(json.dumps(data, indent=2, default=str))
             return
-        _print(report, workdir, page.total, trials, best, pareto, counts, png, rows is not None and latest_first)
+        _print(report, workdir, page.total, trials, best, pareto, counts, png, rows is not None and latest_first,
+               epochs)
     except NasError as err:
         raise click.ClickException(str(err)) from None
 
 
 def _print(report: Report, workdir: str, total: int, trials: list[TrialRecord], best: TrialRecord | None,
-           pareto: list[TrialRecord], counts: dict[str, int], png: object, last: bool) -> None:
+           pareto: list[TrialRecord], counts: dict[str, int], png: object, last: bool,
+           epochs: dict[int, int]) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -91,7 +102,8 @@ def _print(report: Report, workdir: str, total: int, trials: list[TrialRecord], 
         f"{len(trials)} of {total}" if len(trials) < total else f"{total}")
     table = Table(title=f"trials in {workdir} ({shown}" + ("; --all shows every one)" if len(trials) < total else ")"))
     for col in ["#", "status", *[f"{axis_label(o.metric, report.units.get(o.metric))} {o.direction}"
-                                 for o in objectives], *extra, "sample", "s", "worker", "error"]:
+                                 for o in objectives], *extra, *(["epochs"] if epochs else []), "sample", "s",
+                "worker", "error"]:
         table.add_column(col, overflow="fold")
     labels = report.query.labels
     for t in trials:
@@ -99,6 +111,7 @@ def _print(report: Report, workdir: str, total: int, trials: list[TrialRecord], 
         err = (t.error or "").splitlines()[0][:60] if t.error else ""
         table.add_row(f"{t.id}{mark}", t.status if t.feasible or t.status != "succeeded" else "infeasible",
                       *[fmt_value(t.values.get(m, "")) for m in metrics], *[fmt_value(t.values.get(m, "")) for m in extra],
+                      *([str(epochs.get(t.id, ""))] if epochs else []),
                       " ".join(json.dumps(t.sample.get(k), separators=(",", ":")).strip('"') for k in labels),
                       fmt_value(t.duration or 0.0), t.worker or "", err)
     console.print(table)
@@ -107,6 +120,9 @@ def _print(report: Report, workdir: str, total: int, trials: list[TrialRecord], 
                                                     if n and s not in ("succeeded", "failed", "rejected")]
     console.print(f"{sum(counts.values())} trials: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in listed)
                   + "   (* best, P Pareto set)")
+    if epochs:
+        console.print(f"epochs: {sum(epochs.values())} trained in all (the last step each trial reported); "
+                      f"`nas results {workdir} --trial N` shows a trial's learning curve")
     if best is None:
         console.print("no succeeded, feasible trial yet")
     else:

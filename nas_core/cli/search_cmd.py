@@ -25,6 +25,7 @@ def search_command(config: str, workdir: str | None, max_trials: int | None, max
                    no_progress: bool, verbose: bool) -> None:
     """Run the search in CONFIG; rerun the same command to resume after an interruption."""
     from nas_core.experiment.config import load_config, parse_duration
+    from nas_core.experiment.lock import ExperimentLock
     from nas_core.experiment.runner import BEST_ARCH, BEST_WEIGHTS, PARETO_PNG
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -33,6 +34,7 @@ def search_command(config: str, workdir: str | None, max_trials: int | None, max
         exp = cfg.build(workdir=workdir, max_trials=max_trials, seed=seed, executor=executor, workers=workers,
                         max_duration=parse_duration(max_duration, "--max-duration") if max_duration else None,
                         overwrite=overwrite, progress=not no_progress)
+        ExperimentLock(exp.workdir).acquire().release()  # a folder in use is refused before anything is said
         resumed = exp.workdir.joinpath("trials.db").exists()
         click.echo(f"experiment folder: {exp.workdir}" + (" (resuming)" if resumed and not overwrite else ""))
         best = exp.run()

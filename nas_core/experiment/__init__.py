@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from nas_core.experiment.config import ExperimentConfig, load_config, parse_duration
+    from nas_core.experiment.lock import ExperimentLock
     from nas_core.experiment.process_pool import ProcessPoolExecutor
     from nas_core.experiment.query import BestPoint, TrialPage, TrialQuery, best_trial
     from nas_core.experiment.report import Report, axis_label, pareto_trials, plot_pareto
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 #: public name -> the module that defines it
 _LAZY = {
     **dict.fromkeys(["ExperimentConfig", "load_config", "parse_duration"], "nas_core.experiment.config"),
+    "ExperimentLock": "nas_core.experiment.lock",
     "ProcessPoolExecutor": "nas_core.experiment.process_pool",
     **dict.fromkeys(["BestPoint", "TrialPage", "TrialQuery", "best_trial"], "nas_core.experiment.query"),
     **dict.fromkeys(["Report", "axis_label", "pareto_trials", "plot_pareto"], "nas_core.experiment.report"),
@@ -55,6 +57,7 @@ __all__ = [
     "Bound",
     "Experiment",
     "ExperimentConfig",
+    "ExperimentLock",
     "Objective",
     "ProcessPoolExecutor",
     "Report",

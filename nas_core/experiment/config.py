@@ -16,12 +16,17 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from nas_core.errors import ConfigError, RegistryError
+from nas_core.files import read_text_file
 from nas_core.registry import get_registry
+from nas_core.experiment.factories import check_built, check_factory
+from nas_core.experiment.fingerprint import record_options
 from nas_core.experiment.trial import SpaceSpec, import_object
+from nas_core.interfaces import Trainer
 
 __all__ = ["ExperimentConfig", "load_config", "parse_duration"]
 
-SECTIONS = ("experiment", "space", "strategy", "trainer", "profilers", "constraints", "objectives", "executor")
+SECTIONS = ("experiment", "space", "strategy", "trainer", "profilers", "constraints", "objectives", "executor",
+            "pruner")
 REQUIRED = ("space", "strategy", "trainer")
 EXPERIMENT_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "name": (str, "a name for the experiment"),
@@ -131,6 +136,8 @@ class ExperimentConfig:
             self._check_component(kind, kind, raw[kind])
         if "executor" in raw:
             self._check_component("executor", "executor", raw["executor"])
+        if "pruner" in raw:
+            self._check_component("pruner", "pruner", raw["pruner"])
         for metric, table in raw.get("profilers", {}).items():
             if not isinstance(table, Mapping):
                 raise ConfigError(f"profilers.{metric} must be a table (e.g. [profilers.{metric}] name = \"flops\"), "
@@ -161,10 +168,12 @@ class ExperimentConfig:
     def base(self) -> Path:
         return self.path.parent if self.path is not None else Path.cwd()
 
-    def workdir(self) -> Path:
+    def workdir(self, override: str | os.PathLike | None = None) -> Path:
+        """The experiment folder: ``override`` (``--workdir``), else the config's, else ``runs/<name>``."""
         exp = self.raw.get("experiment", {})
-        if self.overrides.get("workdir"):
-            return Path(self.overrides["workdir"])
+        override = override or self.overrides.get("workdir")
+        if override:
+            return Path(override)
         if "workdir" in exp:
             wd = Path(exp["workdir"])
             return wd if wd.is_absolute() else self.base / wd
@@ -176,11 +185,12 @@ class ExperimentConfig:
         if "factory" in table:
             factory = import_object(table["factory"], f"{fieldname}.factory")
             label = table["factory"]
+            check_factory(kind, f"{fieldname}.factory", label, factory, Trainer if kind == "trainer" else None)
         else:
             factory = get_registry().get(kind, table["name"]).factory
             label = table["name"]
         try:
-            return factory(*args, **options)
+            built = factory(*args, **options)
         except ConfigError as err:
             raise ConfigError(f"{fieldname}: {err}") from None
         except TypeError as err:
@@ -192,11 +202,17 @@ class ExperimentConfig:
                 f"{fieldname}: {kind} {label!r} does not accept the options {sorted(options)} ({err}). Its "
                 f"options: {sig}."
             ) from None
+        if kind == "trainer" and "factory" in table:
+            check_built(kind, f"{fieldname}.factory", label, built, Trainer)
+        record_options(built, options)
+        return built
 
     def build(self, **overrides: Any) -> Any:
         """Build the space, components and :class:`Experiment` (validating names, labels and metrics)."""
         import torch
+        from torch import nn
 
+        from nas_core.experiment.dry_run import check_input_fits
         from nas_core.experiment.runner import Experiment
         from nas_core.experiment.trial import build_space
 
@@ -209,6 +225,8 @@ class ExperimentConfig:
         exp = dict(raw.get("experiment", {}))
         space_t = raw["space"]
         source = SpaceSpec(space_t["class"], dict(space_t.get("kwargs", {})))
+        check_factory("model space", "space.class", space_t["class"], import_object(space_t["class"], "space.class"),
+                      nn.Module)
         try:
             model = build_space(source)
         except ConfigError as err:
@@ -217,18 +235,20 @@ class ExperimentConfig:
             raise ConfigError(f"space: building {space_t['class']}(**{dict(space_t.get('kwargs', {}))}) failed: "
                               f"{type(err).__name__}: {err}") from None
         dummy = torch.zeros(*space_t["input_shape"]) if "input_shape" in space_t else None
+        if dummy is not None:
+            check_input_fits(model, dummy)
         profilers = {m: self._create("profiler", f"profilers.{m}", {"name": m, **t}, model, dummy)
                      for m, t in raw.get("profilers", {}).items()}
         trainer = self._create("trainer", "trainer", raw["trainer"])
         strategy = self._create("strategy", "strategy", raw["strategy"])
         ex_table = dict(raw.get("executor", {"name": "in-process"}))
-        if overrides.get("executor"):
-            ex_table = {"name": overrides["executor"]}
-            if overrides.get("workers"):
-                ex_table["max_workers"] = overrides["workers"]
-        elif overrides.get("workers"):
+        if overrides.get("executor") and overrides["executor"] != ex_table.get("name"):
+            ex_table = {"name": overrides["executor"]}  # another executor: the config's options were for its own
+        if overrides.get("workers"):
             ex_table["max_workers"] = overrides["workers"]
         executor = self._create("executor", "executor", ex_table)
+        if "pruner" in raw:
+            exp["pruner"] = self._create("pruner", "pruner", raw["pruner"])
         for key in ("max_trials", "seed"):
             if overrides.get(key) is not None:
                 exp[key] = overrides[key]
@@ -242,7 +262,8 @@ class ExperimentConfig:
             exp["trial_timeout"] = parse_duration(exp["trial_timeout"], "experiment.trial_timeout")
         experiment = Experiment(
             model, trainer, strategy, profilers=profilers, constraints=raw.get("constraints"),
-            objectives=raw.get("objectives"), executor=executor, workdir=self.workdir(), dummy_input=dummy,
+            objectives=raw.get("objectives"), executor=executor, workdir=self.workdir(overrides.get("workdir")),
+            dummy_input=dummy,
             progress=overrides.get("progress", True), overwrite=bool(overrides.get("overwrite")),
             space_source=source, **exp,
         )
@@ -255,7 +276,7 @@ def load_config(path: str | os.PathLike, **overrides: Any) -> ExperimentConfig:
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"config file {str(path)!r} does not exist.")
-    text = path.read_text()
+    text = read_text_file(path, "config file", "a TOML or YAML experiment configuration")
     suffix = path.suffix.lower()
     if suffix == ".toml":
         import tomllib

@@ -31,6 +31,7 @@ from nas_core.experiment.query import best_trial
 from nas_core.experiment.recording import result_of
 from nas_core.experiment.store import RUNNING, ResumePoint, TrialRecord, TrialStore
 from nas_core.experiment.trial import TrialOutcome, run_trial
+from nas_core.experiment.trial_log import log_trial
 
 __all__ = ["TrialLoop"]
 
@@ -190,6 +191,7 @@ class TrialLoop:
             rec = self.recorder.rejected(self.next_id, batch, rej.sample, rej.score, rej.reason)
             rec.told = self.told
             records.append(rec)
+            log_trial(rec, self.exp.units)
             self.next_id += 1
         rec = None
         if sample is None:
@@ -288,5 +290,6 @@ class TrialLoop:
         self.told += 1
         rec.told = self.told
         self.store.record([rec], self._point())
+        log_trial(rec, self.exp.units)
         if self.bar is not None:
             self.bar(rec)

@@ -71,8 +71,8 @@ class Outputs:
         if self.has_costs and any(t.status == SUCCEEDED for t in trials):
             plot_pareto(trials, self.objectives, self.units, self.workdir / PARETO_PNG)
         counts = {s: sum(t.status == s for t in trials) for s in (SUCCEEDED, FAILED, REJECTED)}
-        for t in trials:
-            if t.status not in counts:
+        for t in trials:  # any other status (timeout, pruned, ...): counted too
+            if t.status not in (SUCCEEDED, FAILED, REJECTED):
                 counts[t.status] = counts.get(t.status, 0) + 1
         summary = {
             "trials": counts,

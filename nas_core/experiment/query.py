@@ -171,10 +171,12 @@ class TrialQuery:
         order = "DESC" if descending else "ASC"
         if sort == "id":  # the primary key: no sort at all
             sql, args = f"SELECT {TRIAL_COLUMNS} FROM trials{where} ORDER BY id {order} LIMIT ? OFFSET ?", params
-        else:
-            sql = (f"SELECT {TRIAL_COLUMNS} FROM (SELECT *, {key} AS sort_key FROM trials{where}) "
+        else:  # each row's key computed once (a materialized CTE is not flattened), ids sorted, then the page read
+            sql = (f"WITH keyed AS MATERIALIZED (SELECT id, {key} AS sort_key FROM trials{where}) SELECT id FROM keyed "
                    f"ORDER BY sort_key IS NULL, sort_key {order}, id LIMIT ? OFFSET ?")
-            args = [*key_params, *params]
+            ids = [r[0] for r in con.execute(sql, [*key_params, *params, -1 if limit is None else limit, offset])]
+            by_id = {t.id: t for t in self.trials(ids)}
+            return TrialPage([by_id[i] for i in ids], total, offset, limit, sort, descending)
         rows = con.execute(sql, [*args, -1 if limit is None else limit, offset]).fetchall()
         return TrialPage([record_from_row(r, self.path) for r in rows], total, offset, limit, sort, descending)
 

@@ -16,6 +16,7 @@ from nas_core.space import sample_key
 from nas_core.experiment.spec import Bound, Objective
 from nas_core.experiment.store import TrialRecord
 from nas_core.experiment.trial import TrialJob, TrialOutcome, trial_seed, worker_id
+from nas_core.pruning import TrialReporting
 
 __all__ = ["TrialRecorder", "result_of"]
 
@@ -40,6 +41,8 @@ class TrialRecorder:
         self.seed, self.trial_threads, self.keep_weights = seed, trial_threads, keep_weights
         self._costs: dict[str, dict[str, float]] = {}
         self._reject_reason: dict[str, str] = {}
+        #: intermediate reports and early stopping (set by the experiment; None: reports are ignored)
+        self.reporting: TrialReporting | None = None
 
     # -- before training ------------------------------------------------------------------
     def costs(self, sample: Mapping[str, Any]) -> dict[str, float]:
@@ -72,7 +75,7 @@ class TrialRecorder:
     def job(self, trial_id: int, sample: dict[str, Any], token: str, payload: bytes) -> TrialJob:
         """The job a worker runs for this trial (its seed depends only on the experiment seed and the sample)."""
         return TrialJob(trial_id, sample, trial_seed(self.seed, sample_key(sample)), token, payload, self.objective,
-                        self.trial_threads, self.keep_weights)
+                        self.trial_threads, self.keep_weights, reporting=self.reporting)
 
     # -- records --------------------------------------------------------------------------
     def rejected(self, trial_id: int, batch: int, sample: Mapping[str, Any], score: float | None,

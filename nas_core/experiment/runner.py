@@ -8,6 +8,7 @@ resumable), :mod:`nas_core.oneshot.experiment` the one-shot loop, and
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import uuid
@@ -21,10 +22,13 @@ from nas_core.errors import ConfigError
 from nas_core.interfaces import Executor, InProcessExecutor, OneShotStrategy, Profiler, Strategy
 from nas_core.space import search_space
 from nas_core.experiment import settings
+from nas_core.experiment.fingerprint import check_resume, experiment_fingerprint
+from nas_core.experiment.lock import ExperimentLock
 from nas_core.experiment.outputs import BEST_ARCH, BEST_WEIGHTS, PARETO_PNG, SUMMARY, Outputs
 from nas_core.experiment.recording import TrialRecorder
 from nas_core.experiment.spec import Bound, parse_constraints, parse_objectives, Objective
 from nas_core.experiment.query import best_trial
+from nas_core.pruning import Pruner, TrialReporting, resolve_pruner
 from nas_core.experiment.store import TrialRecord, TrialStore
 from nas_core.experiment.trial import SpaceSpec, build_space, pack, prime, run_trial
 
@@ -59,6 +63,10 @@ class Experiment:
     and records it ``timeout``; ``max_duration`` (seconds) stops the search, and the trials
     running at that moment are run again by a rerun with a larger budget.
 
+    ``pruner`` (optional) stops unpromising trials early from the intermediate results the
+    trainer reports per epoch (``nas_core.pruning.report``): a registry name (``"asha"``,
+    ``"median"``), ``{"name": "asha", **options}`` or a :class:`~nas_core.pruning.Pruner`.
+
     ``space_source`` (optional) is how worker processes rebuild the space (a
     :class:`SpaceSpec` or a picklable factory) when ``space`` is an instance.
 
@@ -91,6 +99,7 @@ class Experiment:
         progress: bool = True,
         overwrite: bool = False,
         space_source: Any = None,
+        pruner: Pruner | str | Mapping[str, Any] | None = None,
     ) -> None:
         # the space (``space_source``: how workers rebuild it; default the space itself)
         self.space_source = SpaceSpec(space) if isinstance(space, str) else space
@@ -143,10 +152,14 @@ class Experiment:
         self.recorder = TrialRecorder(self.space, self.profilers, self.objectives, self.bounds, self.trainer_metrics,
                                       self.seed, self.trial_threads, self.keep_weights)
         self.pre_bounds, self.post_bounds = self.recorder.pre_bounds, self.recorder.post_bounds
+        self.pruner = resolve_pruner(pruner)  # early stopping (None, a name, {"name": ..., **options} or a Pruner)
+        self.recorder.reporting = TrialReporting(
+            str((self.workdir / TrialStore.FILENAME).resolve()), self.recorder.objective,
+            next((o.direction == "max" for o in self.objectives if o.metric == self.recorder.objective), True),
+            self.pruner)
         self.outputs = Outputs(self.workdir, self.space, self.objectives, self.units, bool(self.profilers),
                                self.keep_weights)
-        if overwrite and self.workdir.exists():
-            self.outputs.clear()
+        self.overwrite = bool(overwrite)  # run() deletes the old files once it holds the folder's lock
         self.store: TrialStore | None = None
 
     @property
@@ -156,37 +169,22 @@ class Experiment:
 
     # -- identity of the experiment (resume must run the same one) ---------------------------
     def fingerprint(self) -> dict[str, Any]:
-        return {
-            "labels": [[c.label, [repr(v) for v in c.domain]] for c in self.space],
-            "strategy": type(self.strategy).__name__,
-            "seed": self.seed,
-            "objectives": [[o.metric, o.direction] for o in self.objectives],
-            "constraints": [b.describe() for b in self.bounds],
-            "profilers": sorted(self.profilers),
-            "trainer": type(self.trainer).__name__,
-            "schedule": self.schedule,
-            "batch_size": self.batch_size if self.schedule == "sync" else None,
-        }
+        """What a resume must find unchanged (see :mod:`nas_core.experiment.fingerprint`)."""
+        return experiment_fingerprint(self)
 
     def open_store(self) -> TrialStore:
         """The experiment folder's store, checked to hold this experiment (or nothing yet)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         store = TrialStore(self.workdir)
         fp = self.fingerprint()
-        old = store.get_meta("fingerprint")
-        if old is not None and old != fp:
-            diff = [k for k in fp if old.get(k) != fp[k]]
-            raise ConfigError(
-                f"{self.workdir} holds a different experiment ({', '.join(diff)} changed: was "
-                f"{old.get(diff[0])!r}, now {fp[diff[0]]!r}). Resume needs the same settings; use another workdir, "
-                "or start over with overwrite=True (`nas search --overwrite`)."
-            )
+        check_resume(store.get_meta("fingerprint"), fp, self.workdir)
         store.set_meta("fingerprint", fp)
         store.set_meta("objectives", [[o.metric, o.direction] for o in self.objectives])
         store.set_meta("units", self.units)
         store.set_meta("constraints", [b.describe() for b in self.bounds])
         store.set_meta("labels", self.space.labels)
         store.set_meta("costs", list(self.profilers))
+        store.set_meta("budget", {"max_trials": self.max_trials, "max_duration": self.max_duration})
         self.store = store
         return store
 
@@ -227,8 +225,16 @@ class Experiment:
         Resumes from the experiment folder when it already holds this experiment's trials:
         trials that were running are run again with their samples, the strategy continues
         from its stored state. A one-shot strategy trains its supernet, then its export is
-        retrained and recorded.
+        retrained and recorded. The folder is locked while the search runs: a second search on
+        it is refused (:class:`~nas_core.experiment.lock.ExperimentLock`).
         """
+        with ExperimentLock(self.workdir):
+            if self.overwrite:
+                self.outputs.clear()
+                self.overwrite = False  # deleted once; a second run() of this object resumes
+            return self._run_locked()
+
+    def _run_locked(self) -> TrialRecord | None:
         if self.one_shot:
             from nas_core.oneshot.experiment import run_one_shot
 
@@ -248,6 +254,8 @@ class Experiment:
         store = self.store or self.open_store()
 
         def retrain(best: TrialRecord) -> Any:
-            return run_trial(self.recorder.job(best.id, best.sample, self.local_token(), b"")).weights
+            job = self.recorder.job(best.id, best.sample, self.local_token(), b"")
+            # its curve is stored already, and a pruner must not stop the retraining
+            return run_trial(dataclasses.replace(job, reporting=None)).weights
 
         self.outputs.finalize(store, retrain)

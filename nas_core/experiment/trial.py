@@ -27,7 +27,9 @@ import torch
 from torch import nn
 
 from nas_core.errors import ConfigError
-from nas_core.interfaces import FAILED, SUCCEEDED
+from nas_core.experiment.oom import is_out_of_memory
+from nas_core.interfaces import FAILED, PRUNED, SUCCEEDED
+from nas_core.pruning import TrialPruned, TrialReporting, reporting
 from nas_core.threads import torch_threads
 
 __all__ = ["SpaceSpec", "TrialJob", "TrialOutcome", "run_trial", "build_space", "trial_seed", "trial_device", "worker_id"]
@@ -116,6 +118,8 @@ class TrialJob:
     keep_weights: bool = True
     #: pid of the search process: a KeyboardInterrupt there is the user's Ctrl-C, elsewhere a trial failure
     origin_pid: int = field(default_factory=os.getpid)
+    #: where intermediate reports go and the pruner that judges them (None: reports are ignored)
+    reporting: TrialReporting | None = None
 
 
 @dataclass
@@ -219,11 +223,14 @@ def run_trial(job: TrialJob) -> TrialOutcome:
             _seed_all(job.seed)
             model = space.freeze(job.sample)
             reset_weights(model)
-            raw = trainer.fit(model)
+            with reporting(job.trial_id, job.reporting):
+                raw = trainer.fit(model)
         metrics = _check_metrics(raw, job.objective)
         if job.keep_weights:
             weights = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
         status, error = SUCCEEDED, None
+    except TrialPruned as pruned:  # stopped early: its last report is its (partial) result
+        status, error, metrics = PRUNED, None, pruned.metrics
     except (torch.OutOfMemoryError, MemoryError) as err:
         status, error = FAILED, "out of memory: " + _error_text(err)
         model = None  # noqa: F841 - drop references before collecting
@@ -235,8 +242,9 @@ def run_trial(job: TrialJob) -> TrialOutcome:
             raise
         status, error = FAILED, _error_text(err)
     except BaseException as err:  # noqa: BLE001 - any error in a trial (SystemExit too) fails that trial only
-        status, error = FAILED, _error_text(err)
-    return TrialOutcome(job.trial_id, status, metrics, error, time.perf_counter() - start, worker_id(), weights)
+        status, error = FAILED, ("out of memory: " if is_out_of_memory(err) else "") + _error_text(err)
+    return TrialOutcome(job.trial_id, status, metrics, error, time.perf_counter() - start, worker_id(), weights,
+                        partial=status == PRUNED)
 
 
 class NonFiniteObjectiveError(FloatingPointError):

@@ -133,6 +133,18 @@ class BaseOneShot(OneShotStrategy):
                     {"strategy": repr(self), **self.export_report.as_dict()}, indent=1, default=repr) + "\n")
         return dict(self._sample)
 
+    def probabilities(self) -> dict[str, list[float]]:
+        """Each label's current probability of each candidate, in domain order (stored per epoch)."""
+        if self.supernet is None:
+            raise NasError(f"{type(self).__name__}.probabilities() before fit(): there is no supernet yet.")
+        return self.supernet.arch.describe()
+
+    def candidates(self) -> dict[str, list[str]]:
+        """Each label's candidates as text, in the order of :meth:`probabilities`."""
+        if self.supernet is None:
+            raise NasError(f"{type(self).__name__}.candidates() before fit(): there is no supernet yet.")
+        return {l: [v if isinstance(v, str) else json.dumps(v) for v in d] for l, d in self.supernet.arch.domains.items()}
+
     # -- for subclasses ----------------------------------------------------------------------
     def _prepare(self, model_space: nn.Module, trainer: Any) -> None:
         """Build what needs the space (profilers named by registry, controllers)."""

@@ -45,12 +45,44 @@ def _epoch_bar(exp: Any) -> Iterator[None]:
             strategy.on_epoch = before
 
 
+@contextlib.contextmanager
+def _store_epochs(strategy: Any, store: Any) -> Iterator[None]:
+    """After each epoch, store the epoch's figures and the strategy's probabilities (meta ``oneshot_epochs``).
+
+    ``oneshot_candidates`` names each label's candidates in the order of the probabilities;
+    ``nas dashboard`` plots them against the epoch, live.
+    """
+    if not hasattr(strategy, "on_epoch"):
+        yield
+        return
+    epochs: list[dict[str, Any]] = []
+    before = strategy.on_epoch
+
+    def record(epoch: int, total: int, info: dict[str, Any]) -> None:
+        if before is not None:
+            before(epoch, total, info)
+        entry: dict[str, Any] = {k: v for k, v in info.items() if isinstance(v, (int, float))}
+        entry.update(epoch=epoch, epochs=total)
+        if hasattr(strategy, "probabilities"):
+            if not epochs:
+                store.set_meta("oneshot_candidates", strategy.candidates())
+            entry["probabilities"] = strategy.probabilities()
+        epochs.append(entry)
+        store.set_meta("oneshot_epochs", epochs)
+
+    strategy.on_epoch = record
+    try:
+        yield
+    finally:
+        strategy.on_epoch = before
+
+
 def run_one_shot(exp: Any) -> TrialRecord | None:
     """Run ``exp`` (an :class:`~nas_core.experiment.Experiment` with a one-shot strategy)."""
     store = exp.open_store()
     if store.resume_point() is None:
         t0 = time.monotonic()
-        with _epoch_bar(exp):
+        with _epoch_bar(exp), _store_epochs(exp.strategy, store):
             exp.strategy.fit(exp.model, exp.trainer)
         sample = exp.space.validate(exp.strategy.export(file=exp.workdir / ONESHOT_ARCH))
         search_s = time.monotonic() - t0

@@ -25,6 +25,7 @@ import pluggy
 
 from nas_core import hookspecs
 from nas_core.errors import DuplicateComponentError, RegistryError, UnknownComponentError
+from nas_core.registry.catalogue import distribution_for, plural
 
 __all__ = ["Registry", "Component", "KINDS", "get_registry", "reset_registry", "create", "available", "get"]
 
@@ -34,6 +35,7 @@ KINDS: dict[str, str] = {
     "strategy": "register_strategies",
     "trainer": "register_trainers",
     "executor": "register_executors",
+    "pruner": "register_pruners",
 }
 CORE_DISTRIBUTION = "nas-core"
 
@@ -221,9 +223,12 @@ class Registry:
             hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
             known = ", ".join(names) or "none"
             failed = f" Plugins that failed to import: {', '.join(self.failed)}." if self.failed else ""
+            dist = distribution_for(kind, name)
+            install = (f"It is provided by {dist}: `pip install {dist}`, then check `nas plugins`." if dist else
+                       f"No known distribution provides a {kind} named {name!r}; if a third-party plugin does, "
+                       "install it and check `nas plugins`.")
             raise UnknownComponentError(
-                f"no {kind} named {name!r}.{hint} Available {kind}s: {known}. Install the plugin that "
-                f"provides it (for example `pip install nas-{kind}-{name}`) and check `nas plugins`.{failed}"
+                f"no {kind} named {name!r}.{hint} Available {plural(kind)}: {known}. {install}{failed}"
             )
         if len(entries) > 1:
             who = " and ".join(f"{e.distribution} {e.version} (plugin {e.plugin!r})" for e in entries)

@@ -141,9 +141,12 @@ def load_architecture(path_or_dict: str | os.PathLike | Mapping[str, Any]) -> di
     path = Path(path_or_dict)
     if not path.exists():
         raise ArchitectureFormatError(f"architecture file {str(path)!r} does not exist.")
+    from nas_core.files import read_text_file
+
+    text = read_text_file(path, "architecture file", "a JSON file mapping labels to choices", ArchitectureFormatError)
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as err:
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as err:
         raise ArchitectureFormatError(
             f"architecture file {str(path)!r} is not valid JSON ({err}); it should map labels to choices."
         ) from None

@@ -165,3 +165,23 @@ class HillClimb(ToyRandom):
     def load_state_dict(self, state):
         super().load_state_dict(state)
         self.best = tuple(state["best"]) if state["best"] else None
+
+
+class HugeAllocTrainer(CheapTrainer):
+    """Asks the CPU allocator for 2^50 bytes (fails at once: a CPU out-of-memory error)."""
+
+    def fit(self, model):
+        torch.empty(1 << 50, dtype=torch.uint8)
+        return super().fit(model)
+
+
+class NotATrainer:
+    """Has no fit: what a broken trainer factory returns."""
+
+
+def make_not_a_trainer(**options):
+    return NotATrainer()
+
+
+def make_cheap_trainer(sleep: float = 0.0):
+    return CheapTrainer(sleep)

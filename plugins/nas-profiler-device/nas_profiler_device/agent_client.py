@@ -56,6 +56,7 @@ class AgentClient:
             except (ValueError, OSError, AttributeError):
                 detail = ""
             what = {401: "rejected the token (check --token / NAS_DEVICE_TOKEN on both sides)",
+                    408: "stopped the request (too slow to send, or the measurement ran too long)",
                     413: "rejected the request as too large",
                     503: "is busy"}.get(err.code, f"answered HTTP {err.code}")
             raise DeviceAgentError(f"device agent at {full} {what}: {detail or err.reason}") from err

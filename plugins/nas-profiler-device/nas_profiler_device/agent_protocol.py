@@ -8,7 +8,9 @@ shapes the ONNX model declares) and ``"reference_ms"`` (its baseline; without it
 agent sets the baseline and returns it as ``measurement.reference_ms``).
 Both need ``Authorization: Bearer <token>``. Errors are ``{"error": message}`` with status
 400 (bad request), 401 (wrong or missing token), 404, 411 (no length), 413 (too large),
-422 (the model could not be measured) or 503 (busy for too long).
+408 (the request was not received within the agent's --timeout, or the measurement ran past
+--max-measure-s and was stopped), 422 (the model could not be measured or is refused: external
+data, a speed reference with dynamic input dimensions), 500 or 503 (busy for too long).
 """
 from __future__ import annotations
 
@@ -20,3 +22,5 @@ DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
 #: upper bounds the agent enforces on what a client may ask for
 MAX_REPEATS = 10_000
 MAX_WARMUP = 1_000
+#: default limit on the elements of a request's inputs together (2^27 floats: 512 MiB)
+DEFAULT_MAX_INPUT_ELEMENTS = 1 << 27

@@ -8,17 +8,22 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import io
 import ipaddress
 import json
 import logging
+import math
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from nas_profiler_device import agent_protocol as proto
+from nas_profiler_device.deadline import DeadlineReader
 from nas_profiler_device.errors import DeviceAgentError, MeasurementError
+from nas_profiler_device.measure import DEFAULT_MAX_TIME_S, device_description, library_versions
+from nas_profiler_device.measure_worker import MeasurementTimeout, MeasureWorker
+from nas_profiler_device.onnx_checks import check_model
 from nas_profiler_device.reference import SpeedReference
-from nas_profiler_device.measure import DEFAULT_MAX_TIME_S, device_description, library_versions, measure_latency
 
 __all__ = ["AgentServer", "make_server", "check_host"]
 
@@ -47,8 +52,16 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def setup(self) -> None:
-        self.timeout = self.server.socket_timeout  # per-connection read timeout (slow clients)
+        self.timeout = self.server.socket_timeout
         super().setup()
+        # a whole-request deadline (not one per read): a client trickling bytes cannot hold the connection
+        self.rfile.close()
+        self._reader = DeadlineReader(self.connection, self.server.socket_timeout)
+        self.rfile = io.BufferedReader(self._reader)
+
+    def handle_one_request(self) -> None:
+        self._reader.restart()  # each request on a kept-alive connection gets the whole --timeout
+        super().handle_one_request()
 
     def log_message(self, fmt: str, *args: Any) -> None:
         log.info("%s %s", self.address_string(), fmt % args)
@@ -97,9 +110,19 @@ class _Handler(BaseHTTPRequestHandler):
                                       "--max-request-mb or send a smaller model."})
             return
         try:
-            req = json.loads(self.rfile.read(int(length)))
-        except (ValueError, TimeoutError, OSError) as err:
+            body = self.rfile.read(int(length))
+        except (TimeoutError, OSError) as err:
+            self._send(408, {"error": f"the request was not received within the agent's --timeout of "
+                                      f"{self.server.socket_timeout:g} s ({err})."})
+            return
+        try:
+            req = json.loads(body)
+        except ValueError as err:
             self._send(400, {"error": f"the request body is not valid JSON ({err})."})
+            return
+        except RecursionError:
+            self._send(400, {"error": "the request body is JSON nested too deeply; send a flat JSON object with "
+                                      "'onnx' and 'input_shapes'."})
             return
         try:
             measurement = self.server.measure(req)
@@ -109,8 +132,15 @@ class _Handler(BaseHTTPRequestHandler):
         except _Busy as err:
             self._send(503, {"error": str(err)})
             return
+        except MeasurementTimeout as err:
+            self._send(408, {"error": str(err)})
+            return
         except MeasurementError as err:
             self._send(422, {"error": str(err)})
+            return
+        except Exception as err:  # noqa: BLE001 - answer, never drop the connection
+            log.exception("measurement request failed")
+            self._send(500, {"error": f"the agent failed on this request ({type(err).__name__}: {err})."})
             return
         self._send(200, {"measurement": measurement})
 
@@ -137,7 +167,8 @@ class AgentServer(ThreadingHTTPServer):
 
     def __init__(self, host: str, port: int, token: str, *, allow_remote: bool = False,
                  max_request_bytes: int = proto.DEFAULT_MAX_REQUEST_BYTES, socket_timeout: float = 30.0,
-                 max_time_s: float = DEFAULT_MAX_TIME_S, queue_timeout_s: float = 300.0) -> None:
+                 max_time_s: float = DEFAULT_MAX_TIME_S, queue_timeout_s: float = 300.0,
+                 max_input_elements: int = proto.DEFAULT_MAX_INPUT_ELEMENTS) -> None:
         if not isinstance(token, str) or len(token) < 8:
             raise DeviceAgentError("the agent needs a token of at least 8 characters (--token, or the "
                                    "NAS_DEVICE_TOKEN environment variable); generate one with "
@@ -148,10 +179,17 @@ class AgentServer(ThreadingHTTPServer):
         self.socket_timeout = float(socket_timeout)
         self.max_time_s = float(max_time_s)
         self.queue_timeout_s = float(queue_timeout_s)
+        self.max_input_elements = int(max_input_elements)
         self._lock = threading.Lock()
-        self._ref: SpeedReference | None = None
+        self._ref_onnx: bytes | None = None  # the speed reference the agent keeps, and its baselines
+        self._ref_baselines: dict[str, float] = {}
         self._device = device_description("cpu")
+        self.worker = MeasureWorker()
         super().__init__((host, port), _Handler)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.worker.close()
 
     @property
     def url(self) -> str:
@@ -160,7 +198,8 @@ class AgentServer(ThreadingHTTPServer):
 
     def info(self) -> dict[str, Any]:
         return {"agent": proto.AGENT_VERSION, "device": self._device, "versions": library_versions(),
-                "backends": ["onnxruntime"], "max_request_bytes": self.max_request_bytes}
+                "backends": ["onnxruntime"], "max_request_bytes": self.max_request_bytes,
+                "max_measure_s": self.max_time_s, "max_input_elements": self.max_input_elements}
 
     def measure(self, req: Any) -> dict[str, Any]:
         if not isinstance(req, dict):
@@ -176,6 +215,10 @@ class AgentServer(ThreadingHTTPServer):
                 isinstance(s, list) and s and all(isinstance(d, int) and not isinstance(d, bool) and 0 < d < 1 << 20
                                                   for d in s) for s in shapes)):
             raise _BadRequest(f"'input_shapes' must be a list of shapes (lists of positive ints), got {shapes!r}.")
+        elements = sum(math.prod(s) for s in shapes)
+        if elements > self.max_input_elements:
+            raise _BadRequest(f"'input_shapes' {shapes} ask for {elements} input elements, over the agent's limit of "
+                              f"{self.max_input_elements}; measure with a smaller input (latency scales with it).")
         repeats = _int_field(req, "repeats", 50, 1, proto.MAX_REPEATS)
         warmup = _int_field(req, "warmup", 10, 0, proto.MAX_WARMUP)
         threads = _int_field(req, "threads", 1, 1, 256)
@@ -185,19 +228,26 @@ class AgentServer(ThreadingHTTPServer):
         if not self._lock.acquire(timeout=self.queue_timeout_s):
             raise _Busy(f"the agent was busy with other measurements for {self.queue_timeout_s:.0f} s; retry later.")
         try:
+            check_model(onnx_bytes, "model", self.max_input_elements)
             reference = self._reference(req, threads, clock)  # under the lock: the agent keeps one reference
-            m = measure_latency(onnx_bytes, [tuple(s) for s in shapes], backend="onnxruntime", repeats=repeats,
-                                warmup=warmup, threads=threads, max_time_s=self.max_time_s, clock=clock,
-                                reference=reference)
+            job = {"onnx": onnx_bytes, "input_shapes": shapes, "repeats": repeats, "warmup": warmup,
+                   "threads": threads, "clock": clock, "max_time_s": self.max_time_s / 2,
+                   "reference_onnx": self._ref_onnx if reference else None, "baselines": dict(self._ref_baselines)}
+            reply = self.worker.run(job, self.max_time_s)
+            if reference:
+                self._ref_baselines.update(reply.get("baselines", {}))
         finally:
             self._lock.release()
-        return m.to_dict()
+        return reply["measurement"]
 
+    def _reference(self, req: dict[str, Any], threads: int, clock: str) -> bool:
+        """Keep the request's speed reference and its baseline; False when it sends none.
 
-    def _reference(self, req: dict[str, Any], threads: int, clock: str) -> SpeedReference | None:
-        """The request's speed reference (the same network is kept, with its ONNX Runtime session)."""
+        The same network is kept from one request to the next (its ONNX Runtime session
+        lives in the measurement process); a different one starts with no baselines.
+        """
         if "reference_onnx" not in req:
-            return None
+            return False
         try:
             data = base64.b64decode(req["reference_onnx"], validate=True)
         except (binascii.Error, TypeError) as err:
@@ -206,14 +256,15 @@ class AgentServer(ThreadingHTTPServer):
         if baseline is not None and not (isinstance(baseline, (int, float)) and not isinstance(baseline, bool)
                                          and baseline > 0):
             raise _BadRequest(f"'reference_ms' must be a positive number of milliseconds, got {baseline!r}.")
-        if self._ref is None or self._ref.onnx != data:
-            self._ref = SpeedReference(onnx=data)
+        check_model(data, "speed reference model", self.max_input_elements, static_inputs=True)
+        if self._ref_onnx != data:
+            self._ref_onnx, self._ref_baselines = data, {}
         key = SpeedReference.key("onnxruntime", threads, clock)
         if baseline is None:
-            self._ref.baselines.pop(key, None)
+            self._ref_baselines.pop(key, None)
         else:
-            self._ref.baselines[key] = float(baseline)
-        return self._ref
+            self._ref_baselines[key] = float(baseline)
+        return True
 
 
 def make_server(host: str = "127.0.0.1", port: int = 8765, token: str = "", **options: Any) -> AgentServer:

@@ -18,9 +18,10 @@ from nas_profiler_device.errors import DeviceAgentError
 @click.option("--max-request-mb", default=64.0, show_default=True, type=click.FloatRange(min=0.001),
               help="Largest request accepted (the base64 ONNX model), in MiB.")
 @click.option("--timeout", "socket_timeout", default=30.0, show_default=True, type=click.FloatRange(min=0.1),
-              help="Seconds a client may take to send its request.")
+              help="Seconds a client may take to send its whole request (headers and body).")
 @click.option("--max-measure-s", default=60.0, show_default=True, type=click.FloatRange(min=0.1),
-              help="A measurement stops early (after 3 runs) once it has taken this long.")
+              help="Longest a measurement may take: its timing stops early (after 3 runs) at half this time, and "
+                   "at this time its process is killed and the client gets HTTP 408.")
 def device_agent_command(host: str, port: int, token: str | None, allow_remote: bool, max_request_mb: float,
                          socket_timeout: float, max_measure_s: float) -> None:
     """Measure the latency of ONNX models sent over HTTP (run this on the target device)."""

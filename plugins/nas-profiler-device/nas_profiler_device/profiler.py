@@ -111,6 +111,17 @@ class DeviceProfiler(CostModelProfiler):
             self._build(Path(cache_dir) if cache_dir is not None else default_cache_dir(), rebuild, calibration, seed,
                         progress)
 
+    def fingerprint(self) -> dict[str, Any]:
+        """What a resumed search must find unchanged (``nas_core.experiment.fingerprint``): how figures are taken.
+
+        Not whether the table was just built or loaded (``rebuilt``), which differs from one run to the next.
+        """
+        m = self.measurer
+        where = getattr(getattr(m, "client", None), "url", None) or getattr(m, "device", None)
+        return {"mode": self.mode, "measurer": type(m).__name__, "where": where, "backend": m.backend,
+                "threads": m.threads, "repeats": m.repeats, "warmup": m.warmup, "clock": getattr(m, "clock", "wall"),
+                "speed_reference": m.reference is not None, "input_shapes": [list(t.shape) for t in self.inputs]}
+
     # -- the lookup table ----------------------------------------------------------------------
     def _meta(self) -> dict[str, Any]:
         ident = self.measurer.identity()

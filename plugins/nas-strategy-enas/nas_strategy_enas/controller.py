@@ -43,7 +43,7 @@ class Controller(nn.Module):
         for head, emb, n in zip(self.heads, self.embeddings, self.sizes):
             state = self.cell(inp, state)
             h = state[0] if self.kind == "lstm" else state
-            logits = self.tanh_constant * torch.tanh(head(h)[0] / self.temperature)
+            logits = self._logits(head, h)
             log_probs = torch.log_softmax(logits, -1)
             probs = log_probs.exp()
             if greedy:
@@ -55,3 +55,18 @@ class Controller(nn.Module):
             entropy = entropy - (probs * log_probs).sum()
             inp = emb(torch.tensor([idx]))
         return choices, logp, entropy
+
+    def _logits(self, head: nn.Module, h: torch.Tensor) -> torch.Tensor:
+        return self.tanh_constant * torch.tanh(head(h)[0] / self.temperature)
+
+    @torch.no_grad()
+    def greedy_probabilities(self) -> list[list[float]]:
+        """Each label's probabilities along the most likely path (given the argmax of the labels before it)."""
+        inp, state = self.start, None
+        out: list[list[float]] = []
+        for head, emb in zip(self.heads, self.embeddings):
+            state = self.cell(inp, state)
+            probs = torch.softmax(self._logits(head, state[0] if self.kind == "lstm" else state), -1)
+            out.append([round(float(p), 4) for p in probs])
+            inp = emb(torch.tensor([int(torch.argmax(probs))]))
+        return out

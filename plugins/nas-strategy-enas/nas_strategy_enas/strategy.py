@@ -159,6 +159,13 @@ class ENAS(BaseOneShot):
             self._end_epoch(epoch, {"weight_loss": w_total / max(steps, 1),
                                     "reward": sum(rewards) / len(rewards), "baseline": baseline})
 
+    def probabilities(self) -> dict[str, list[float]]:
+        """The controller's probability of each candidate along its most likely path (each label given the
+        argmax of the labels before it); the supernet's logits before the controller exists."""
+        if self.controller is None or self.supernet is None:
+            return super().probabilities()
+        return dict(zip(self.supernet.arch.labels, self.controller.greedy_probabilities()))
+
     # -- export -------------------------------------------------------------------------------
     def _budget(self) -> Budget | None:
         """The penalty's baseline, else the filter's max (a plain function filter: feasible = accepted)."""

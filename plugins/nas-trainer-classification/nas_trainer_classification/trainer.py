@@ -11,6 +11,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from nas_core.errors import ConfigError
 from nas_core.interfaces import Trainer
+from nas_core.pruning import current_reporter
 
 from nas_core.training import rebuild_optimizer, resolve_devices
 
@@ -41,7 +42,9 @@ class ClassificationTrainer(Trainer):
     ``fit(model)`` trains for ``epochs`` and returns ``{"accuracy", "loss", "train_loss"}``
     measured on the validation set (accuracy is a fraction in [0, 1]). A NaN or infinite
     training loss stops training with :class:`NonFiniteLossError`. The same ``seed`` and the
-    same initial model give the same metrics.
+    same initial model give the same metrics. Inside an experiment's trial it evaluates after
+    every epoch and reports the metrics (``nas_core.pruning``), so the experiment's pruner
+    can stop it early.
 
     The user's own pieces (NNI's trainer arguments): ``optimizer`` may be an optimizer object
     (built on any model's parameters; re-created with its class and settings on each trained
@@ -204,6 +207,8 @@ class ClassificationTrainer(Trainer):
         opt = self.make_optimizer(model.parameters())
         net = nn.DataParallel(model, device_ids=self.device_ids) if self.device_ids else model
         train_loss = math.nan
+        metrics: dict[str, float] | None = None
+        reporter = current_reporter()  # inside an experiment's trial: report each epoch (a pruner may stop it)
         devices = [dev.index or 0] if dev.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(self.seed)
@@ -224,8 +229,12 @@ class ClassificationTrainer(Trainer):
                     total += float(loss.detach()) * len(y)
                     count += len(y)
                 train_loss = total / max(count, 1)
-        metrics = self.evaluate(model)
-        metrics["train_loss"] = train_loss
+                if reporter is not None:
+                    with torch.random.fork_rng(devices=devices):  # evaluating must not shift the training RNG
+                        metrics = {**self.evaluate(model), "train_loss": train_loss}
+                    reporter.report(epoch + 1, metrics)
+        if metrics is None:
+            metrics = {**self.evaluate(model), "train_loss": train_loss}
         return metrics
 
     def __repr__(self) -> str:

@@ -1,0 +1,102 @@
+"""A space, a reporting trainer, pruners and a recording strategy for the pruning tests
+(importable by worker processes: conftest.py puts this folder on PYTHONPATH)."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from torch import nn
+
+import nas_core
+from nas_core import ModelSpace, ValueChoice
+from nas_core import nn as nnn
+from nas_core.interfaces import TrialResult
+from nas_core.pruning import Pruner, report
+
+
+class WidthSpace(ModelSpace):
+    """One decision, ``width`` in 1..6: a single linear layer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nnn.Linear(4, ValueChoice([1, 2, 3, 4, 5, 6], label="width"))
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def accuracy_at(width: int, epoch: int) -> float:
+    """The made-up learning curve of a width: it rises with the epoch toward width / 10."""
+    return round(width / 10 * (1 - 0.5 ** epoch), 6)
+
+
+class CurveTrainer(nas_core.Trainer):
+    """Reports ``accuracy_at(width, epoch)`` (and a loss) after each of ``epochs`` epochs; no real training."""
+
+    objective = "accuracy"
+    metric_names = ("accuracy", "loss")
+
+    def __init__(self, epochs: int = 6) -> None:
+        self.epochs = epochs
+
+    def fit(self, model: nn.Module) -> dict[str, float]:
+        width = model.fc.out_features
+        metrics: dict[str, float] = {}
+        for epoch in range(1, self.epochs + 1):
+            metrics = {"accuracy": accuracy_at(width, epoch), "loss": 1.0 - accuracy_at(width, epoch)}
+            report(epoch, metrics)
+        return metrics
+
+
+class StopNarrow(Pruner):
+    """Stops a trial at ``at_step`` when its score is below ``below`` (decides from its own curve)."""
+
+    def __init__(self, below: float = 0.3, at_step: int = 2) -> None:
+        self.below, self.at_step = below, at_step
+
+    def should_prune(self, curve, history):
+        return curve.last_step == self.at_step and curve.last_score < self.below
+
+
+class BetterThanAllFinished(Pruner):
+    """Stops a trial at step 1 unless it beats every completed trial's step-1 score (uses the history)."""
+
+    def should_prune(self, curve, history):
+        if curve.last_step != 1:
+            return False
+        return any(c.score_at(1) >= curve.last_score for c in history.completed)
+
+
+class Fixed(nas_core.Strategy):
+    """Proposes the given widths in order and records every result it is told."""
+
+    def __init__(self, widths: list[int]) -> None:
+        self.widths = list(widths)
+        self.told: list[tuple[dict[str, Any], TrialResult]] = []
+
+    def ask(self):
+        return {"width": self.widths.pop(0)} if self.widths else None
+
+    def tell(self, sample: Mapping[str, Any], result: TrialResult) -> None:
+        self.told.append((dict(sample), result))
+
+    def state_dict(self):
+        return {"widths": self.widths}
+
+    def load_state_dict(self, state):
+        self.widths = list(state["widths"])
+
+
+class KitPlugin:
+    """Registers the kit's pruner (``stop-narrow``), strategy (``fixed``) and trainer (``curve``)."""
+
+    @nas_core.hookimpl
+    def register_pruners(self, register):
+        register("stop-narrow", StopNarrow)
+
+    @nas_core.hookimpl
+    def register_strategies(self, register):
+        register("fixed", Fixed)
+
+    @nas_core.hookimpl
+    def register_trainers(self, register):
+        register("curve", CurveTrainer)
