@@ -124,6 +124,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
             table, lookup, profiler = tables[name], lookups[name], profilers[name]
             for p in args.percentiles:
                 budget = table.budget("macs", p)
+                p = int(p) if float(p).is_integer() else p
                 for kind in args.strategies:
                     trainer = ClassificationTrainer(train=(data[0], data[1]), val=(data[2], data[3]),
                                                     batch_size=gen.BATCH, lr=gen.LR, seed=seed)
@@ -155,13 +156,13 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def summary(rows: list[dict[str, Any]]) -> str:
     med = statistics.median
-    lines = ["| space | p | strategy | cost/budget | accuracy | rank (checked) | rank (argmax) | argmax cost/budget | "
-             "random: rank (trials) | CPU s |", "|" + "---|" * 10]
+    lines = ["| space | p | strategy | seeds | cost/budget | accuracy | rank (checked) | rank (argmax) | "
+             "argmax cost/budget | random: rank (trials) | CPU s |", "|" + "---|" * 11]
     keys = sorted({(r["space"], r["p"], r["strategy"]) for r in rows}, key=lambda k: (k[0], k[1], k[2]))
     for sp, p, st in keys:
         g = [r for r in rows if (r["space"], r["p"], r["strategy"]) == (sp, p, st)]
         lines.append(
-            f"| {sp} | {p} | {st} | {med(r['checked']['cost'] for r in g):.2f} | {med(r['checked']['acc'] for r in g):.3f} | "
+            f"| {sp} | {p:g} | {st} | {len(g)} | {med(r['checked']['cost'] for r in g):.2f} | {med(r['checked']['acc'] for r in g):.3f} | "
             f"{med(r['checked']['rank'] for r in g):.2f} | {med(r['argmax']['rank'] for r in g):.2f} | "
             f"{med(r['argmax']['cost'] for r in g):.2f} | {med(r['random']['rank'] for r in g):.2f} "
             f"({med(r['random']['trials'] for r in g):.0f}) | {med(r['cpu_s'] for r in g):.0f} |")
