@@ -1,101 +1,127 @@
-"""nn-Meter predictor built for this CPU vs measured end-to-end latency (and the device lookup table).
+"""nn-Meter predictors built for this CPU, three builds, vs measured end-to-end latency (and the lookup table).
 
 1. Lists every nn-Meter kernel the MobileNetV2-style space of the on-device profiler can
-   contain (``space_kernels``), measures each as a tiny model on this CPU (ONNX Runtime,
-   one thread), plus a random spread of extra kernels, and builds an nn-Meter predictor.
-2. Predicts 100 random architectures with ``NnMeterProfiler`` and measures them end to end.
-3. Prints the share within +-10 %, the RMSE and the worst case, beside the same figures for
-   the on-device profiler's per-block lookup table (``nas_profiler_device.DeviceProfiler``)
-   on the same architectures and measurements, when that plugin is installed.
+   contain (``space_kernels``) plus a random spread of extra kernels, and builds an nn-Meter
+   predictor ``--builds`` times (default 3) with the shared measurement protocol (interleaved
+   rounds, speed reference, outliers rejected), calibrated on whole architectures of the
+   space, each build checked for stability (split halves).
+2. Measures ``--archs`` random architectures end to end (raw, interleaved): what a user sees.
+3. Prints, per build and for the device lookup table with and without its speed reference:
+   the share within +-10 %, the RMSE, the worst case, mean predicted/measured and Kendall's
+   tau; the build-to-build spread; and the load average at the time.
 
-    .venv/bin/python benchmarks/nnmeter_accuracy.py                 # 100 archs, 96x96, 1 thread
-    .venv/bin/python benchmarks/nnmeter_accuracy.py --size 64 --archs 50 --clock wall
+    .venv/bin/python benchmarks/nnmeter_accuracy.py            # the acceptance run (quiet machine, ~30-60 min)
+    nice -n 10 .venv/bin/python benchmarks/nnmeter_accuracy.py --quick   # does it work? (small, noisy figures)
 """
 from __future__ import annotations
 
 import argparse
-import math
+import json
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from latency_kit import accuracy, build_spread, line, load_average, measure_truth
 from nas_core import search_space
 from nas_profiler_device.example_space import MobileNetV2Space
-from nas_profiler_device.measure import measure_latency
 from nas_profiler_nnmeter import NnMeterProfiler, build_predictor
 from nas_profiler_nnmeter.builder import default_kernel_configs, kernel_configs_from_kernels
 from nas_profiler_nnmeter.profiler import space_kernels
 
-
-def figures(pred: np.ndarray, meas: np.ndarray) -> str:
-    rel = (pred - meas) / meas
-    worst = rel[np.argmax(np.abs(rel))]
-    rmse = math.sqrt(float(np.mean((pred - meas) ** 2)))
-    return (f"within +-10%: {np.mean(np.abs(rel) <= 0.10):6.1%}   RMSE: {rmse:.3f} ms   worst: {worst:+.1%}   "
-            f"mean predicted/measured: {np.mean(pred / meas):.3f}")
+QUICK = {"archs": 12, "builds": 2, "size": 48, "repeats": 6, "extra_kernels": 2, "calibration_archs": 6,
+         "lut_calibration": 6}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--archs", type=int, default=100)
+    ap.add_argument("--builds", type=int, default=3)
     ap.add_argument("--size", type=int, default=96)
     ap.add_argument("--width", type=float, default=1.0)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--clock", default="cpu", choices=["wall", "cpu"])
-    ap.add_argument("--repeats", type=int, default=30)
+    ap.add_argument("--clock", default="wall", choices=["wall", "cpu"])
+    ap.add_argument("--repeats", type=int, default=30, help="timed runs per kernel/model (over 6 interleaved rounds)")
     ap.add_argument("--extra-kernels", type=int, default=10, help="random extra configurations per kernel type")
+    ap.add_argument("--calibration-archs", type=int, default=20, help="whole architectures the predictor is calibrated on")
+    ap.add_argument("--lut-calibration", type=int, default=30)
     ap.add_argument("--no-lut", action="store_true", help="skip the device lookup-table comparison")
-    ap.add_argument("--folder", default=None, help="where to write the predictor (default: a temporary folder)")
+    ap.add_argument("--folder", default=None, help="where to write the predictors (default: a temporary folder)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--quick", action="store_true", help=f"a small smoke run: {QUICK}")
     args = ap.parse_args()
+    if args.quick:
+        for k, v in QUICK.items():
+            setattr(args, k, v)
 
+    print(f"start: {load_average()}")
     model = MobileNetV2Space(width=args.width)
     x = torch.zeros(1, 3, args.size, args.size)
     space = search_space(model)
-    folder = Path(args.folder or tempfile.mkdtemp(prefix="nnmeter-cpu-")) / "this-cpu"
-
-    t0 = time.perf_counter()
+    root = Path(args.folder or tempfile.mkdtemp(prefix="nnmeter-cpu-"))
     configs = kernel_configs_from_kernels(space_kernels(model, x))
     configs += default_kernel_configs(n_per_kernel=args.extra_kernels, seed=args.seed)
-    build_predictor(folder, configs, repeats=args.repeats, warmup=5, threads=args.threads, clock=args.clock)
-    t1 = time.perf_counter()
-    prof = NnMeterProfiler(model, x, predictor=folder)
-    t2 = time.perf_counter()
-    print(f"space: nas_profiler_device MobileNetV2Space(width={args.width}), {len(space.choices)} choices; "
-          f"input 1x3x{args.size}x{args.size}; ONNX Runtime, {args.threads} thread(s), clock {args.clock}")
-    print(f"predictor: {len(configs)} kernels measured and fitted in {t1 - t0:.1f} s -> {folder}")
-    print(f"NnMeterProfiler built in {t2 - t1:.1f} s: {prof.cost_model.describe()}")
-
-    lut = None
-    if not args.no_lut:
-        try:
-            from nas_profiler_device import DeviceProfiler
-
-            t3 = time.perf_counter()
-            # raw figures, like the nn-Meter kernels and the end-to-end measurements it is compared on
-            lut = DeviceProfiler(model, x, backend="onnxruntime", threads=args.threads, clock=args.clock,
-                                 repeats=args.repeats, cache_dir=tempfile.mkdtemp(prefix="nas-lut-"), progress=False,
-                                 speed_reference=False)
-            print(f"device lookup table built in {time.perf_counter() - t3:.1f} s")
-        except ImportError:
-            print("nas_profiler_device.DeviceProfiler not installed: no lookup-table figure")
-
+    print(f"space: MobileNetV2Space(width={args.width}), {len(space.choices)} choices; input 1x3x{args.size}x{args.size}; "
+          f"ONNX Runtime, {args.threads} thread(s), clock {args.clock}, {args.repeats} runs per kernel; "
+          f"{len(configs)} kernels, {args.calibration_archs} calibration archs")
     samples = [space.random(seed=args.seed * 100_000 + i) for i in range(args.archs)]
-    t4 = time.perf_counter()
-    measured = np.array([measure_latency(space.freeze(s), x, backend="onnxruntime", repeats=args.repeats, warmup=5,
-                                         threads=args.threads, clock=args.clock).median_ms for s in samples])
-    t5 = time.perf_counter()
-    start = time.perf_counter()
-    nnm = np.array(prof.profile_batch(samples))
-    per_profile_us = (time.perf_counter() - start) / len(samples) * 1e6
-    print(f"{len(samples)} random architectures measured in {t5 - t4:.1f} s (mean {measured.mean():.3f} ms, "
-          f"range {measured.min():.3f}-{measured.max():.3f} ms)")
-    print(f"  nn-Meter predictor (this CPU): {figures(nnm, measured)}   ({per_profile_us:.1f} us/profile)")
-    if lut is not None:
-        print(f"  device lookup table          : {figures(np.array([lut.profile(s) for s in samples]), measured)}")
+
+    builds = []
+    for b in range(args.builds):
+        t0 = time.perf_counter()
+        folder = root / f"build{b}"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            build_predictor(folder, configs, repeats=args.repeats, warmup=5, threads=args.threads, clock=args.clock,
+                            calibrate_on=(model, x), calibration_archs=args.calibration_archs, on_unstable="warn",
+                            seed=args.seed + b)
+        meta = json.loads((folder / "metadata.json").read_text())
+        prof = NnMeterProfiler(model, x, predictor=folder)
+        builds.append({"pred": prof.profile_batch(samples), "build_s": time.perf_counter() - t0,
+                       "stability": meta["stability"], "calibration": meta["calibration"],
+                       "load": meta["environment"]["load_average"]})
+        print(f"build {b}: {builds[-1]['build_s']:.0f} s, load {builds[-1]['load']}, calibration "
+              f"{meta['calibration']['scale']:.3f} * sum + {meta['calibration']['offset_ms']:.3f} ms; stability: "
+              f"{'OK' if meta['stability']['stable'] else 'UNSTABLE'}, halves within 5 % on "
+              f"{meta['stability']['share_within']:.0%} (largest {meta['stability']['max_diff']:.1%})", flush=True)
+
+    luts = {}
+    if not args.no_lut:
+        from nas_profiler_device import DeviceProfiler
+
+        for ref in (True, False):
+            t0 = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                lut = DeviceProfiler(model, x, backend="onnxruntime", threads=args.threads, clock=args.clock,
+                                     repeats=args.repeats, calibration=args.lut_calibration, progress=False,
+                                     cache_dir=tempfile.mkdtemp(prefix="nas-lut-"), speed_reference=ref,
+                                     on_unstable="warn")
+            luts[ref] = (lut.profile_batch(samples), lut.table.meta["stability"])
+            print(f"lookup table (speed reference {'on' if ref else 'off'}) built in {time.perf_counter() - t0:.0f} s; "
+                  f"stability {'OK' if luts[ref][1]['stable'] else 'UNSTABLE'}", flush=True)
+
+    t0 = time.perf_counter()
+    measured = measure_truth(space, samples, x, args.threads, args.clock, args.repeats)
+    print(f"{len(samples)} random architectures measured end to end in {time.perf_counter() - t0:.0f} s (mean "
+          f"{np.mean(measured):.3f} ms, range {min(measured):.3f}-{max(measured):.3f} ms); {load_average()}")
+    results = {"builds": [], "load_end": load_average()}
+    for b, build in enumerate(builds):
+        fig = accuracy(build["pred"], measured)
+        results["builds"].append(fig)
+        print(line(f"nn-Meter predictor, build {b}", fig))
+    spread = build_spread([b["pred"] for b in builds])
+    results["build_spread"] = spread
+    print(f"  nn-Meter build-to-build spread per arch: median {spread['median']:.1%}, largest {spread['max']:.1%}")
+    for ref, (pred, _) in luts.items():
+        fig = accuracy(pred, measured)
+        results[f"lut_reference_{'on' if ref else 'off'}"] = fig
+        print(line(f"lookup table, speed reference {'on' if ref else 'off'}", fig))
+    print(f"end: {load_average()}")
+    print(json.dumps(results))
 
 
 if __name__ == "__main__":

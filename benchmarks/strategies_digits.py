@@ -34,11 +34,12 @@ def load_table(path: Path = TABLE) -> dict[str, Any]:
 
 
 def default_strategies() -> dict[str, Callable[[], Any]]:
-    from nas_strategy_evolution import RegularizedEvolution
+    from nas_strategy_evolution import GuidedEvolution, RegularizedEvolution
     from nas_strategy_ppo import PolicyBasedRL
     from nas_strategy_random import Random
 
-    return {"random": Random, "regularized-evolution": RegularizedEvolution, "ppo": PolicyBasedRL}
+    return {"random": Random, "regularized-evolution": RegularizedEvolution, "ppo": PolicyBasedRL,
+            "guided-evolution": GuidedEvolution}
 
 
 def evaluations_to_best(strategies: dict[str, Callable[[], Any]], seeds: range, flops_bound: float = DEFAULT_BOUND,

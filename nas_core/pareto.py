@@ -1,15 +1,17 @@
 """The Pareto set (non-dominated points) for any number of objectives.
 
 Torch-free, so reading commands (``nas results``, the dashboard) import it cheaply.
-Two objectives take one sort and a sweep (O(n log n)); more objectives compare each point,
-in descending lexicographic order, with the front found so far (O(n * front size)).
+Two objectives take one sort and a sweep (O(n log n), plain Python); more objectives compare
+each point, in descending lexicographic order, with the front found so far (O(n * front
+size), numpy).
 """
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 from nas_core.errors import ConfigError
 
@@ -18,46 +20,60 @@ __all__ = ["pareto_front", "nondominated"]
 _DIRECTIONS = {"max": 1.0, "min": -1.0}
 
 
-def nondominated(values: Any) -> np.ndarray:
-    """Row indices (ascending) of an ``(n, k)`` array whose rows no other row dominates.
+def nondominated(values: Any) -> list[int]:
+    """Row indices (ascending) of an ``(n, k)`` table (rows of numbers, or an array) that no other row dominates.
 
     Larger is better in every column (negate a column to minimise it). Row ``a``
     dominates ``b`` when it is at least as large in every column and larger in one; equal
     rows do not dominate each other, so duplicates on the front are all returned. A row
-    with a NaN is never on the front.
+    with a NaN is never on the front. Two columns take a sort and a sweep in plain Python
+    (no numpy import: reading commands stay fast); more use numpy.
     """
-    a = np.asarray(values, dtype=float)
-    if a.ndim != 2:
-        raise ConfigError(f"nondominated needs an (n, k) array of objective values, got shape {a.shape}.")
-    rows = np.flatnonzero(~np.isnan(a).any(axis=1))
-    a = a[rows]
-    if len(a) == 0 or a.shape[1] == 0:
-        return rows[:0] if a.shape[1] else rows
-    if a.shape[1] == 1:
-        front = np.flatnonzero(a[:, 0] == a[:, 0].max())
-    elif a.shape[1] == 2:
-        front = _front_2d(a[:, 0], a[:, 1])
-    else:
-        front = _front_general(a)
-    return np.sort(rows[front])
+    try:
+        rows = values.tolist() if hasattr(values, "tolist") else [list(r) for r in values]
+        widths = {len(r) for r in rows} if rows else {getattr(values, "shape", (0, 0))[-1]}
+    except TypeError:
+        widths = set()
+    if len(widths) != 1 or getattr(values, "ndim", 2) != 2:
+        raise ConfigError(f"nondominated needs an (n, k) table of objective values (rows of numbers), got "
+                          f"{getattr(values, 'shape', None) or repr(values)[:60]}.")
+    kept = [i for i, r in enumerate(rows) if not any(math.isnan(v) for v in r)]
+    k = widths.pop()
+    if not kept or k == 0:
+        return kept
+    if k == 1:
+        top = max(rows[i][0] for i in kept)
+        return [i for i in kept if rows[i][0] == top]
+    if k == 2:
+        return sorted(_front_2d([rows[i] for i in kept], kept))
+    import numpy as np
+
+    return sorted(kept[j] for j in _front_general(np.asarray([rows[i] for i in kept], dtype=float)))
 
 
-def _front_2d(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _front_2d(rows: list[list[float]], ids: list[int]) -> list[int]:
     """Sort by x then y, both descending; a point is on the front when its y is the largest of its x
-    and larger than every y seen at a larger x."""
-    order = np.lexsort((-y, -x))
-    xs, ys = x[order], y[order]
-    starts = np.flatnonzero(np.r_[True, xs[1:] != xs[:-1]])
-    group = np.cumsum(np.r_[True, xs[1:] != xs[:-1]]) - 1
-    group_best = ys[starts]  # y is descending inside each group
-    before = np.r_[-np.inf, np.maximum.accumulate(group_best)[:-1]]
-    on_front = (ys == group_best[group]) & ((group == 0) | (group_best[group] > before[group]))
-    return order[on_front]
+    (ties included) and larger than every y seen at a larger x."""
+    order = sorted(range(len(rows)), key=lambda j: (-rows[j][0], -rows[j][1]))
+    front: list[int] = []
+    best_before = None  # the largest y at any x larger than the current one
+    group_x, group_top = None, None
+    for j in order:
+        x, y = rows[j]
+        if x != group_x:  # a new x: the previous group's top is now "before"
+            if group_top is not None and (best_before is None or group_top > best_before):
+                best_before = group_top
+            group_x, group_top = x, y  # y is descending inside a group: the first is its top
+        if y == group_top and (best_before is None or y > best_before):
+            front.append(ids[j])
+    return front
 
 
 def _front_general(a: np.ndarray) -> np.ndarray:
     """Only a point earlier in descending lexicographic order can dominate a later one, and a
     dominated point's dominator is itself dominated by a front point: compare with the front."""
+    import numpy as np
+
     order = np.lexsort(tuple(-a[:, j] for j in reversed(range(a.shape[1]))))
     front = np.empty_like(a)
     kept: list[int] = []
@@ -117,4 +133,4 @@ def pareto_front(points: Sequence[Mapping[str, Any]], directions: Mapping[str, s
         )
     if not rows:
         return []
-    return [int(i) for i in nondominated(np.asarray(rows, dtype=float).reshape(len(rows), len(names)))]
+    return nondominated(rows)

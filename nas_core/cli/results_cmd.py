@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from nas_core.experiment.store import TrialRecord
 
 DEFAULT_ROWS = 50
+PARETO_SHOWN = 30  # trials of the Pareto set printed (they are all marked P in the table)
 
 
 def _label_value(text: str) -> tuple[str, object]:
@@ -66,7 +67,7 @@ def results_command(workdir: str, plot: bool, output: str | None, as_json: bool,
         page = query.page(key, descending=descending or latest_first, status=statuses or None,
                           label_values=label_values or None, search=search, limit=rows)
         trials = list(reversed(page.trials)) if latest_first else page.trials
-        best, pareto, counts = report.best, report.pareto, query.counts()
+        best, pareto, counts = report.best, report.pareto_ids, query.counts()
         png = report.plot(output) if plot else None
         if as_json:
             data = report.as_dict(trials)
@@ -84,8 +85,7 @@ def results_command(workdir: str, plot: bool, output: str | None, as_json: bool,
 
 
 def _print(report: Report, workdir: str, total: int, trials: list[TrialRecord], best: TrialRecord | None,
-           pareto: list[TrialRecord], counts: dict[str, int], png: object, last: bool,
-           epochs: dict[int, int]) -> None:
+           pareto: list[int], counts: dict[str, int], png: object, last: bool, epochs: dict[int, int]) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -97,7 +97,7 @@ def _print(report: Report, workdir: str, total: int, trials: list[TrialRecord], 
     objectives = report.objectives
     metrics = [o.metric for o in objectives]
     extra = [m for m in report.query.metric_names() if m not in metrics]
-    pareto_ids = {t.id for t in pareto}
+    pareto_ids = set(pareto)
     shown = f"the last {len(trials)} of {total}" if last and len(trials) < total else (
         f"{len(trials)} of {total}" if len(trials) < total else f"{total}")
     table = Table(title=f"trials in {workdir} ({shown}" + ("; --all shows every one)" if len(trials) < total else ")"))
@@ -131,7 +131,9 @@ def _print(report: Report, workdir: str, total: int, trials: list[TrialRecord], 
         console.print(f"best: trial #{best.id}  {vals}  sample={json.dumps(best.sample)}")
     if objectives:
         dirs = ", ".join(f"{o.metric} {o.direction}" for o in objectives)
+        shown = report.query.trials(pareto[:PARETO_SHOWN])
+        more = f", ... ({len(pareto)} trials; --json lists every one)" if len(pareto) > PARETO_SHOWN else ""
         console.print(f"Pareto set ({dirs}): " + (", ".join(
-            f"#{t.id} (" + ", ".join(fmt_value(t.values.get(m)) for m in metrics) + ")" for t in pareto) or "-"))
+            f"#{t.id} (" + ", ".join(fmt_value(t.values.get(m)) for m in metrics) + ")" for t in shown) or "-") + more)
     if png:
         console.print(f"plot: {png}")

@@ -27,7 +27,9 @@ __all__ = ["ExperimentConfig", "load_config", "parse_duration"]
 
 SECTIONS = ("experiment", "space", "strategy", "trainer", "profilers", "constraints", "objectives", "executor",
             "pruner")
-REQUIRED = ("space", "strategy", "trainer")
+REQUIRED = ("space", "trainer")
+#: the strategy used when the config has no [strategy]: the best on benchmarks/search_suite.py
+DEFAULT_STRATEGY = {"name": "guided-evolution"}
 EXPERIMENT_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "name": (str, "a name for the experiment"),
     "workdir": (str, "a folder path, relative to the config file"),
@@ -132,8 +134,8 @@ class ExperimentConfig:
             _check_type(f"space.{key}", value, *SPACE_KEYS[key])
         if "input_shape" in space and not all(isinstance(d, int) and d > 0 for d in space["input_shape"]):
             raise ConfigError(f"space.input_shape must be a list of positive ints, got {space['input_shape']!r}.")
-        for kind in ("strategy", "trainer"):
-            self._check_component(kind, kind, raw[kind])
+        self._check_component("strategy", "strategy", raw.get("strategy", DEFAULT_STRATEGY))
+        self._check_component("trainer", "trainer", raw["trainer"])
         if "executor" in raw:
             self._check_component("executor", "executor", raw["executor"])
         if "pruner" in raw:
@@ -240,7 +242,7 @@ class ExperimentConfig:
         profilers = {m: self._create("profiler", f"profilers.{m}", {"name": m, **t}, model, dummy)
                      for m, t in raw.get("profilers", {}).items()}
         trainer = self._create("trainer", "trainer", raw["trainer"])
-        strategy = self._create("strategy", "strategy", raw["strategy"])
+        strategy = self._create("strategy", "strategy", raw.get("strategy", DEFAULT_STRATEGY))
         ex_table = dict(raw.get("executor", {"name": "in-process"}))
         if overrides.get("executor") and overrides["executor"] != ex_table.get("name"):
             ex_table = {"name": overrides["executor"]}  # another executor: the config's options were for its own
@@ -295,5 +297,5 @@ def load_config(path: str | os.PathLike, **overrides: Any) -> ExperimentConfig:
     else:
         raise ConfigError(f"config file {path.name!r}: use a .toml, .yaml or .yml file.")
     if raw is None:
-        raise ConfigError(f"{path} is empty; it needs at least [space], [strategy] and [trainer].")
+        raise ConfigError(f"{path} is empty; it needs at least [space] and [trainer] (and usually [strategy]).")
     return ExperimentConfig(raw, path, overrides)

@@ -169,6 +169,10 @@ class ProcessPoolExecutor(Executor):
                 if worker is None or self._closed:
                     fut.set_exception(TrialStopped("the process pool was shut down"))
                     continue
+                if not worker.proc.is_alive():  # died while idle: replace it, the call is not to blame
+                    self.deaths += 1
+                    worker.close(kill=True)
+                    worker = self._slots[slot] = _Worker(self._ctx, self._env(slot))
                 worker.future = fut
             reply = self._call(worker, fn, args, kwargs)
             with self._lock:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import os
 from dataclasses import dataclass
 from typing import Any, Iterable, Literal, Mapping, Sequence
@@ -24,17 +25,14 @@ from typing import Any, Iterable, Literal, Mapping, Sequence
 from nas_core.errors import ConfigError
 from nas_core.experiment import store_file
 from nas_core.experiment.spec import Objective
-from nas_core.experiment.store import TRIAL_COLUMNS, TrialRecord, TrialStore, record_from_row
+from nas_core.experiment.store import RUNNING, TrialRecord, TrialStore, record_from_row
 from nas_core.statuses import STATUSES, SUCCEEDED
 
 __all__ = ["TrialQuery", "TrialPage", "BestPoint", "best_trial", "TABLE_COLUMNS"]
 
 #: the trial table's own columns, sortable by name (metrics, costs and labels come on top)
 TABLE_COLUMNS = ("id", "batch", "status", "score", "feasible", "duration", "worker", "attempts", "finished", "error")
-#: a JSON value as an SQL number, NULL when it is not one (NaN is stored as the text "nan")
-_NUMBER = "CASE WHEN typeof({v}) IN ('integer', 'real') THEN {v} END"
-_NUMBER_OR_INF = ("CASE typeof({v}) WHEN 'integer' THEN {v} WHEN 'real' THEN {v} WHEN 'text' THEN "
-                  "CASE {v} WHEN 'inf' THEN 9e999 WHEN '-inf' THEN -9e999 END END")
+_MISSING = object()
 _ELIGIBLE = f"status = '{SUCCEEDED}' AND feasible = 1 AND score IS NOT NULL"  # matches the trials_best index
 
 
@@ -88,8 +86,12 @@ class TrialQuery:
 
     # -- what the experiment is -------------------------------------------------------------
     def _get(self, key: str, default: Any) -> Any:
+        """A meta value, kept once the search has written it (a search never changes it afterwards)."""
         if key not in self._meta:
-            self._meta[key] = self.store.get_meta(key, default)
+            value = self.store.get_meta(key, _MISSING)
+            if value is _MISSING:
+                return default
+            self._meta[key] = value
         return self._meta[key]
 
     @property
@@ -118,12 +120,18 @@ class TrialQuery:
 
     def metric_names(self) -> list[str]:
         """Every metric and cost name: the objectives, the costs, then those the last 200 trials hold."""
-        rows = self.store.connection().execute(
-            "SELECT DISTINCT j.key FROM (SELECT metrics, costs FROM trials ORDER BY id DESC LIMIT 200) AS t, "
-            "json_each(t.metrics) AS j UNION SELECT DISTINCT j.key FROM "
-            "(SELECT costs FROM trials ORDER BY id DESC LIMIT 200) AS t, json_each(t.costs) AS j").fetchall()
-        known = [o.metric for o in self.objectives] + self.cost_names + sorted(r[0] for r in rows)
+        known = [o.metric for o in self.objectives] + self.cost_names + sorted(self._value_columns())
         return list(dict.fromkeys(known))
+
+    def _value_columns(self) -> dict[str, str]:
+        """Where each metric or cost name of the last 200 trials is stored: ``"metrics"`` or ``"costs"``."""
+        rows = self.store.connection().execute(
+            "SELECT DISTINCT 'metrics', j.key FROM (SELECT metrics FROM trials ORDER BY id DESC LIMIT 200) AS t, "
+            "json_each(t.metrics) AS j UNION ALL SELECT DISTINCT 'costs', j.key FROM "
+            "(SELECT costs FROM trials ORDER BY id DESC LIMIT 200) AS t, json_each(t.costs) AS j").fetchall()
+        where = {name: column for column, name in rows if column == "metrics"}
+        where.update({name: column for column, name in rows if column == "costs"})  # costs win on a clash
+        return where
 
     def columns(self) -> list[str]:
         """Every name :meth:`page` sorts by: the table's columns, metrics and costs, ``label:<label>``."""
@@ -164,21 +172,25 @@ class TrialQuery:
             raise ConfigError(f"offset must be an integer >= 0, got {offset!r}.")
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
             raise ConfigError(f"limit must be an integer >= 0 or None (every trial), got {limit!r}.")
-        key, key_params = self._sort_key(sort)
+        key, key_params, numeric = self._sort_key(sort)
         where, params = self._where(status, label_values, search)
         con = self.store.connection()
         total = con.execute(f"SELECT COUNT(*) FROM trials{where}", params).fetchone()[0]
         order = "DESC" if descending else "ASC"
+        window = [-1 if limit is None else limit, offset]
         if sort == "id":  # the primary key: no sort at all
-            sql, args = f"SELECT {TRIAL_COLUMNS} FROM trials{where} ORDER BY id {order} LIMIT ? OFFSET ?", params
-        else:  # each row's key computed once (a materialized CTE is not flattened), ids sorted, then the page read
-            sql = (f"WITH keyed AS MATERIALIZED (SELECT id, {key} AS sort_key FROM trials{where}) SELECT id FROM keyed "
-                   f"ORDER BY sort_key IS NULL, sort_key {order}, id LIMIT ? OFFSET ?")
-            ids = [r[0] for r in con.execute(sql, [*key_params, *params, -1 if limit is None else limit, offset])]
-            by_id = {t.id: t for t in self.trials(ids)}
-            return TrialPage([by_id[i] for i in ids], total, offset, limit, sort, descending)
-        rows = con.execute(sql, [*args, -1 if limit is None else limit, offset]).fetchall()
-        return TrialPage([record_from_row(r, self.path) for r in rows], total, offset, limit, sort, descending)
+            rows = con.execute(f"SELECT {self.store.columns} FROM trials{where} ORDER BY id {order} LIMIT ? OFFSET ?",
+                               [*params, *window]).fetchall()
+            return TrialPage([record_from_row(r, self.path) for r in rows], total, offset, limit, sort, descending)
+        # the key once per row (materialised), sorted; then only this page's rows are read whole
+        missing, value = ("typeof(v) NOT IN ('integer', 'real')", "CASE WHEN typeof(v) IN ('integer', 'real') THEN v END"
+                          ) if numeric else ("v IS NULL", "v")  # NaN (the text "nan") counts as missing
+        ids = [r[0] for r in con.execute(
+            f"WITH k AS MATERIALIZED (SELECT id, {key} AS v FROM trials{where}) "
+            f"SELECT id FROM k ORDER BY {missing}, {value} {order}, id LIMIT ? OFFSET ?",
+            [*key_params, *params, *window]).fetchall()]
+        by_id = {t.id: t for t in self.trials(ids)}
+        return TrialPage([by_id[i] for i in ids], total, offset, limit, sort, descending)
 
     def last(self, n: int) -> list[TrialRecord]:
         """The last ``n`` trials, in trial order."""
@@ -189,7 +201,7 @@ class TrialQuery:
         if ids is None:
             return self.store.trials()
         rows = self.store.connection().execute(
-            f"SELECT {TRIAL_COLUMNS} FROM trials WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+            f"SELECT {self.store.columns} FROM trials WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
             (json.dumps([int(i) for i in ids]),)).fetchall()
         return [record_from_row(r, self.path) for r in rows]
 
@@ -197,7 +209,7 @@ class TrialQuery:
     def best(self) -> TrialRecord | None:
         """The succeeded, feasible trial with the highest score (the earliest on a tie): one indexed lookup."""
         row = self.store.connection().execute(
-            f"SELECT {TRIAL_COLUMNS} FROM trials WHERE {_ELIGIBLE} ORDER BY score DESC, id ASC LIMIT 1").fetchone()
+            f"SELECT {self.store.columns} FROM trials WHERE {_ELIGIBLE} ORDER BY score DESC, id ASC LIMIT 1").fetchone()
         return record_from_row(row, self.path) if row else None
 
     def pareto(self, objectives: Sequence[Objective] | Mapping[str, str] | None = None) -> list[TrialRecord]:
@@ -206,27 +218,33 @@ class TrialQuery:
         Reads only the objective values, computes the set with :func:`nas_core.pareto.nondominated`
         (sort and sweep for two objectives), then reads the rows of the set; in trial order.
         """
-        import numpy as np
+        return self.trials(self.pareto_ids(objectives))
 
+    def pareto_ids(self, objectives: Sequence[Objective] | Mapping[str, str] | None = None) -> list[int]:
+        """The ids of :meth:`pareto`'s trials, ascending, without reading their rows (trials with equal
+        values are all in the set, so it can be large when many trials tie)."""
         from nas_core.pareto import nondominated
 
         objs = self._objectives(objectives)
         if not objs:
             return []
-        inner, params = [], []
+        exprs, params = [], []
+        columns = self._value_columns()
+        stored = self.objectives
+        signs = [1.0 if o.direction == "max" else -1.0 for o in objs]
         for i, o in enumerate(objs):
-            e, p = self._value_expr(o.metric)
-            inner.append(f"{e} AS v{i}")
+            if i == 0 and stored and o == stored[0]:  # the score column: the primary value, signed, no JSON
+                exprs.append("score")
+                signs[0] = 1.0
+                continue
+            e, p = self._value_expr(o.metric, columns)
+            exprs.append(e)
             params += p
-        outer = ", ".join(_NUMBER_OR_INF.format(v=f"v{i}") for i in range(len(objs)))
-        rows = self.store.connection().execute(
-            f"SELECT id, {outer} FROM (SELECT id, {', '.join(inner)} FROM trials "
-            f"WHERE status = '{SUCCEEDED}' AND feasible = 1)", params).fetchall()
-        if not rows:
-            return []
-        a = np.array(rows, dtype=float).reshape(len(rows), len(objs) + 1)
-        values = a[:, 1:] * np.array([1.0 if o.direction == "max" else -1.0 for o in objs])
-        return self.trials(a[nondominated(values), 0].astype(int).tolist())
+        rows = self.store.connection().execute(  # a table scan ('+status': not row by row through the index)
+            f"SELECT id, {', '.join(exprs)} FROM trials WHERE +status = '{SUCCEEDED}' AND feasible = 1", params
+        ).fetchall()
+        values = [[_as_float(v) * sign for v, sign in zip(row[1:], signs)] for row in rows]
+        return [rows[i][0] for i in nondominated(values)]
 
     def best_so_far(self, by: Literal["trial", "time"] = "trial") -> list[BestPoint]:
         """The trials that improved the best (succeeded, feasible, highest score), in order.
@@ -238,16 +256,14 @@ class TrialQuery:
             raise ConfigError(f"best_so_far: by must be 'trial' or 'time', got {by!r}.")
         con = self.store.connection()
         order = "id" if by == "trial" else "finished, id"
-        rows = con.execute(f"SELECT id, score, finished FROM trials WHERE {_ELIGIBLE} ORDER BY {order}").fetchall()
+        rows = con.execute(  # only the rows that beat every earlier one (a window function in SQLite)
+            f"SELECT id, score, finished FROM (SELECT id, score, finished, MAX(score) OVER (ORDER BY {order} ROWS "
+            f"BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before FROM trials WHERE {_ELIGIBLE}) "
+            f"WHERE before IS NULL OR score > before ORDER BY {order}").fetchall()
         start = con.execute("SELECT MIN(finished - COALESCE(duration, 0)) FROM trials").fetchone()[0] or 0.0
         sign = 1.0 if not self.objectives or self.objectives[0].direction == "max" else -1.0
-        points, best = [], None
-        for tid, score, finished in rows:
-            if best is None or score > best:
-                best = score
-                x = float(tid) if by == "trial" else finished - start
-                points.append(BestPoint(x, tid, sign * score, score, finished))
-        return points
+        return [BestPoint(float(tid) if by == "trial" else finished - start, tid, sign * score, score, finished)
+                for tid, score, finished in rows]
 
     # -- SQL pieces -------------------------------------------------------------------------
     def _objectives(self, objectives: Sequence[Objective] | Mapping[str, str] | None) -> list[Objective]:
@@ -260,28 +276,30 @@ class TrialQuery:
                 raise ConfigError(f"objective {o.metric!r}: direction must be 'max' or 'min', got {o.direction!r}.")
         return list(objectives)
 
-    def _value_expr(self, name: str) -> tuple[str, list[Any]]:
-        """A metric's or cost's value in a row (costs win on a name clash), as SQL and its parameters."""
+    def _value_expr(self, name: str, columns: Mapping[str, str] | None = None) -> tuple[str, list[Any]]:
+        """A metric's or cost's raw JSON value in a row (costs win on a name clash), as SQL and its parameters."""
         path = _json_path(name)
+        column = (self._value_columns() if columns is None else columns).get(name)
+        if column is not None:  # where the recent trials keep it: one JSON lookup per row
+            return f"json_extract({column}, ?)", [path]
         return "COALESCE(json_extract(costs, ?), json_extract(metrics, ?))", [path, path]
 
-    def _sort_key(self, sort: str) -> tuple[str, list[Any]]:
+    def _sort_key(self, sort: str) -> tuple[str, list[Any], bool]:
+        """The SQL of a sort key, its parameters, and whether it is numeric (then NaN sorts as missing)."""
         if not isinstance(sort, str) or not sort:
             raise ConfigError(f"sort must be a column name, got {sort!r}; e.g. 'id', 'accuracy', 'label:width'.")
         if sort in TABLE_COLUMNS:
-            return sort, []
+            return sort, [], False
         kind, _, name = sort.partition(":")
         if kind == "label" and name:
-            return "json_extract(sample, ?)", [_json_path(name)]
+            return "json_extract(sample, ?)", [_json_path(name)], False
         metrics = self.metric_names()
         if kind in ("metric", "cost") and name:
-            e = f"json_extract({'metrics' if kind == 'metric' else 'costs'}, ?)"
-            return _NUMBER.format(v=e), [_json_path(name)] * 2
+            return f"json_extract({'metrics' if kind == 'metric' else 'costs'}, ?)", [_json_path(name)], True
         if sort in metrics:
-            e, p = self._value_expr(sort)
-            return _NUMBER.format(v=e), p * 2
+            return (*self._value_expr(sort), True)
         if sort in self.labels:
-            return "json_extract(sample, ?)", [_json_path(sort)]
+            return "json_extract(sample, ?)", [_json_path(sort)], False
         names = [*TABLE_COLUMNS, *metrics, *[f"label:{label}" for label in self.labels]]
         close = difflib.get_close_matches(sort, names, n=3)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
@@ -294,12 +312,12 @@ class TrialQuery:
         clauses, params = [], []
         if status is not None:
             statuses = [status] if isinstance(status, str) else list(status)
-            known = set(STATUSES) | set(self.counts())
+            known = {*STATUSES, RUNNING, *self.counts()}
             for s in statuses:
                 if s not in known:
                     close = difflib.get_close_matches(str(s), sorted(known), n=1)
                     hint = f" Did you mean {close[0]!r}?" if close else ""
-                    raise ConfigError(f"unknown status {s!r}.{hint} Statuses: {', '.join(STATUSES)}.")
+                    raise ConfigError(f"unknown status {s!r}.{hint} Statuses: {', '.join((*STATUSES, RUNNING))}.")
             clauses.append(f"status IN ({','.join('?' * len(statuses))})")
             params += statuses
         for label, value in (label_values or {}).items():
@@ -327,3 +345,14 @@ def _json_path(name: str) -> str:
     if '"' in name:
         raise ConfigError(f"metric and label names with a double quote cannot be queried: {name!r}.")
     return f'$."{name}"'
+
+
+def _as_float(v: Any) -> float:
+    """A stored value as a float: numbers, None (missing) and the texts "nan"/"inf"/"-inf" the store
+    writes for non-finite values; anything else (a non-numeric metric) is NaN."""
+    if v is None or isinstance(v, bool):
+        return math.nan
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return math.nan

@@ -9,6 +9,7 @@ objective whenever the outcome carries it.
 from __future__ import annotations
 
 import math
+import time
 from typing import Any, Mapping, Sequence
 
 from nas_core.interfaces import FAILED, REJECTED, SUCCEEDED, TrialResult
@@ -107,6 +108,6 @@ class TrialRecorder:
                 if why:
                     feasible, error = False, f"infeasible: constraint {b.describe()} not met: {why}"
         return TrialRecord(id=out.trial_id, batch=batch, sample=sample, status=out.status, score=score,
-                          metrics=out.metrics, costs=costs, feasible=feasible, error=error,
-                          duration=None if math.isnan(out.duration) else out.duration, worker=out.worker,
-                          attempts=attempts, partial=out.partial)
+                           metrics=out.metrics, costs=costs, feasible=feasible, error=error,
+                           duration=None if math.isnan(out.duration) else out.duration, worker=out.worker,
+                           attempts=attempts, partial=out.partial, finished=time.time())

@@ -75,13 +75,13 @@ def plot_pareto(trials: Sequence[TrialRecord], objectives: Sequence[Objective], 
         xs, ys = [t.values[cost] for t in front], [t.values[primary.metric] for t in front]
         ax.plot(xs, ys, "-", color="tab:red", lw=1.2, zorder=3, drawstyle="steps-post" if len(xs) > 1 else "default")
         ax.scatter(xs, ys, s=46, c="tab:red", edgecolors="k", zorder=4, label="Pareto set", gid="pareto")
-        for t in front:
+        for t in _labelled(front, cost, primary.metric):
             ax.annotate(f"#{t.id}", (t.values[cost], t.values[primary.metric]), textcoords="offset points",
                         xytext=(4, 4), fontsize=7)
         ax.set_xlabel(axis_label(cost, units.get(cost)))
         ax.set_ylabel(axis_label(primary.metric, units.get(primary.metric)))
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8, loc="best")
+        ax.legend(fontsize=8, loc="best" if len(pts) <= _BEST_LEGEND_POINTS else "lower right")
         ax.set_title(f"{primary.metric} ({primary.direction}) vs {cost} ({direction})", fontsize=9)
         meta["panels"].append({"x": ax.get_xlabel(), "y": ax.get_ylabel(), "pareto": [t.id for t in front],
                                "points": len(pts)})
@@ -90,6 +90,25 @@ def plot_pareto(trials: Sequence[TrialRecord], objectives: Sequence[Objective], 
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="png", metadata={"nas-core": json.dumps(meta), "Software": "nas-core"})
     return fig
+
+
+#: trial numbers written next to the Pareto points of a panel, at most (one per distinct point)
+MAX_LABELS = 30
+_BEST_LEGEND_POINTS = 2000  # matplotlib's loc="best" looks at every point: slow on large searches
+
+
+def _labelled(front: Sequence[TrialRecord], x: str, y: str) -> list[TrialRecord]:
+    """The Pareto trials to label: the first trial of each distinct point, at most MAX_LABELS spread along the front."""
+    seen: dict[tuple[Any, Any], TrialRecord] = {}
+    for t in front:
+        key = (t.values[x], t.values[y])
+        if key not in seen or t.id < seen[key].id:
+            seen[key] = t
+    points = list(seen.values())
+    if len(points) <= MAX_LABELS:
+        return points
+    step = (len(points) - 1) / (MAX_LABELS - 1)
+    return [points[round(i * step)] for i in range(MAX_LABELS)]
 
 
 class Report:
@@ -125,8 +144,12 @@ class Report:
         return self.query.best()
 
     @cached_property
+    def pareto_ids(self) -> list[int]:
+        return self.query.pareto_ids() if self.objectives else []
+
+    @cached_property
     def pareto(self) -> list[TrialRecord]:
-        return self.query.pareto() if self.objectives else []
+        return self.query.trials(self.pareto_ids)
 
     def plot(self, path: str | Path | None = None) -> Path:
         from nas_core.errors import ConfigError
@@ -153,7 +176,7 @@ class Report:
             "counts": self.query.counts(),
             "trials": [_row(t) for t in (self.trials if trials is None else trials)],
             "best": None if best is None else _row(best),
-            "pareto": [t.id for t in self.pareto],
+            "pareto": self.pareto_ids,
         }
 
 

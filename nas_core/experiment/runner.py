@@ -118,6 +118,7 @@ class Experiment:
         self.profilers = settings.build_profilers(profilers, self.model, self.dummy_input)
         self.owns_executor = not isinstance(executor, Executor)
         self.executor = settings.resolve_executor(executor)
+        settings.warn_if_trainer_ignores_gpus(self.executor, self.trainer)
         # metrics, objectives, constraints
         obj = getattr(self.trainer, "objective", "accuracy")
         self.trainer_metrics = list(dict.fromkeys([obj, *getattr(self.trainer, "metric_names", ())]))

@@ -5,6 +5,7 @@ Each function raises a :class:`~nas_core.errors.ConfigError` naming the setting 
 """
 from __future__ import annotations
 
+import logging
 import numbers
 from typing import Any, Mapping
 
@@ -15,7 +16,7 @@ from nas_core.interfaces import Executor, InProcessExecutor, OneShotStrategy, Pr
 from nas_core.registry import create
 
 __all__ = ["positive", "check_space", "resolve_trainer", "resolve_strategy", "resolve_executor", "build_profilers",
-           "check_metric_if_rejected", "SCHEDULES", "check_schedule"]
+           "check_metric_if_rejected", "SCHEDULES", "check_schedule", "warn_if_trainer_ignores_gpus"]
 
 #: ``async``: a finished trial is told at once and the next sample started; ``sync``: batches
 SCHEDULES = ("async", "sync")
@@ -104,3 +105,17 @@ def check_schedule(schedule: Any, batch_size: Any) -> str:
             "config's [experiment]) or drop batch_size."
         )
     return schedule
+
+
+def warn_if_trainer_ignores_gpus(executor: Executor, trainer: Any) -> bool:
+    """Warn (and return True) when the executor gives workers GPUs but the trainer is set to train on CPU."""
+    envs = getattr(executor, "envs", None) or []
+    gives_gpus = any(env.get("NAS_TRIAL_DEVICE", "").startswith("cuda") for env in envs) or bool(
+        getattr(executor, "gpus_per_trial", 0))
+    name = str(getattr(trainer, "device_name", getattr(trainer, "device", "")))
+    if gives_gpus and name == "cpu":
+        logging.getLogger("nas_core.experiment").warning(
+            "the executor gives each worker a GPU but the trainer trains on 'cpu'; set the trainer's device to "
+            "'auto' (or 'cuda': inside a worker that is its own GPU).")
+        return True
+    return False

@@ -152,6 +152,12 @@ class TrialStore:
                                  "give a writable --workdir, or fix the permissions.") from err
         con = self._con()
         store_file.check_store(con, path, SCHEMA_VERSION, read_only=read_only)
+        #: the ``SELECT`` list of :func:`record_from_row` for this file (a reader of a store written before
+        #: the ``told``/``partial`` columns existed reads them as NULL/0; a writer adds them)
+        self.columns = TRIAL_COLUMNS
+        if read_only:
+            have = {row[1] for row in con.execute("PRAGMA table_info(trials)").fetchall()}
+            self.columns = ", ".join(c if c in have else _DEFAULTS.get(c, c) for c in TRIAL_COLUMNS.split(", "))
         if not read_only:
             con.execute("PRAGMA journal_mode=WAL")  # persistent: set once, every later connection uses it
             con.executescript(_SCHEMA)  # idempotent; executescript manages its own transaction
@@ -226,12 +232,12 @@ class TrialStore:
             return cur.rowcount == 1
 
     def trial(self, trial_id: int) -> TrialRecord | None:
-        row = self._con().execute(f"SELECT {_COLS} FROM trials WHERE id = ?", (trial_id,)).fetchone()
+        row = self._con().execute(f"SELECT {self.columns} FROM trials WHERE id = ?", (trial_id,)).fetchone()
         return record_from_row(row, self.path) if row else None
 
     def trials(self, status: str | None = None) -> list[TrialRecord]:
         """Every stored trial in trial order (optionally only one status)."""
-        q = f"SELECT {_COLS} FROM trials" + (" WHERE status = ?" if status else "") + " ORDER BY id"
+        q = f"SELECT {self.columns} FROM trials" + (" WHERE status = ?" if status else "") + " ORDER BY id"
         return [record_from_row(r, self.path) for r in self._con().execute(q, (status,) if status else ()).fetchall()]
 
     def count(self, *statuses: str) -> int:
@@ -323,6 +329,7 @@ class TrialStore:
 #: the columns, in order, that :func:`record_from_row` reads
 TRIAL_COLUMNS = _COLS = ("id, batch, sample, status, score, metrics, costs, feasible, error, duration, worker, "
                          "attempts, finished, told, partial")
+_DEFAULTS = {"told": "NULL AS told", "partial": "0 AS partial"}  # columns added after schema 1's first release
 
 
 def record_from_row(row: tuple, path: Path) -> TrialRecord:

@@ -28,44 +28,29 @@ _DAMAGED_FIX = f"{_REPLACE_FIX} (`sqlite3 FILE .recover` may rescue the trials i
 _MAGIC = b"SQLite format 3\x00"
 
 
+def _checked(name: str) -> Any:
+    """``sqlite3.Cursor.<name>`` whose sqlite3 errors are :class:`StoreError` naming the store's file."""
+    base = getattr(sqlite3.Cursor, name)
+
+    def method(self: sqlite3.Cursor, *args: Any) -> Any:
+        try:
+            return base(self, *args)
+        except sqlite3.Error as err:
+            raise store_error(err, self.connection.path) from err
+
+    method.__name__ = name
+    return method
+
+
 class _CheckedCursor(sqlite3.Cursor):
     """A cursor whose sqlite3 errors (also those raised while fetching rows) are :class:`StoreError`."""
 
-    def execute(self, sql: str, parameters: Any = ()) -> "_CheckedCursor":
-        try:
-            return super().execute(sql, parameters)
-        except sqlite3.Error as err:
-            raise store_error(err, self.connection.path) from err
-
-    def executemany(self, sql: str, seq: Iterable[Any]) -> "_CheckedCursor":
-        try:
-            return super().executemany(sql, seq)
-        except sqlite3.Error as err:
-            raise store_error(err, self.connection.path) from err
-
-    def fetchone(self) -> Any:
-        try:
-            return super().fetchone()
-        except sqlite3.Error as err:
-            raise store_error(err, self.connection.path) from err
-
-    def fetchmany(self, size: int | None = None) -> list[Any]:
-        try:
-            return super().fetchmany(self.arraysize if size is None else size)
-        except sqlite3.Error as err:
-            raise store_error(err, self.connection.path) from err
-
-    def fetchall(self) -> list[Any]:
-        try:
-            return super().fetchall()
-        except sqlite3.Error as err:
-            raise store_error(err, self.connection.path) from err
-
-    def __next__(self) -> Any:
-        try:
-            return super().__next__()
-        except sqlite3.Error as err:
-            raise store_error(err, self.connection.path) from err
+    execute = _checked("execute")
+    executemany = _checked("executemany")
+    fetchone = _checked("fetchone")
+    fetchmany = _checked("fetchmany")
+    fetchall = _checked("fetchall")
+    __next__ = _checked("__next__")
 
 
 class CheckedConnection(sqlite3.Connection):

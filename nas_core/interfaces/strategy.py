@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 from torch import nn
 
@@ -69,6 +69,19 @@ class Strategy(ABC):
         archive of results) out of its state and rebuilds it here. History is in the order told.
         The default does nothing.
         """
+
+
+    def add_feasibility(self, feasible: Callable[[dict[str, Any]], bool]) -> bool:
+        """Told, after :meth:`setup`, that only samples with ``feasible(sample)`` true will be trained.
+
+        Middleware calls it: ``Filter(predicate)`` passes its predicate (typically a bound on a
+        profiler cost, cheap and known before training). A strategy that supports it draws its
+        proposals among feasible samples (checking ``feasible`` as often as it likes, it is
+        cheap) instead of proposing and being rejected, and returns True; several calls add
+        predicates that must all hold. The default ignores it and returns False (the Filter
+        then rejects infeasible proposals as before).
+        """
+        return False
 
 
 class OneShotStrategy(ABC):

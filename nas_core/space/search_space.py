@@ -191,6 +191,37 @@ class SearchSpace:
             out[label] = copy.deepcopy(choice.domain[idx])
         return out
 
+    # -- equivalent samples ------------------------------------------------------------
+    def inactive(self, sample: Mapping[str, Any]) -> set[str]:
+        """Labels that ``sample`` leaves unused: inside blocks past a Repeat's depth, inside
+        LayerChoice candidates not chosen, inside Parametrized variants that do not run."""
+        from nas_core.space.canonical import active_labels
+
+        return set(self.choices) - active_labels(self.model, self.validate(sample))
+
+    @property
+    def conditional(self) -> bool:
+        """True when two different samples may build the same network (see :meth:`canonical`)."""
+        if not hasattr(self, "_conditional"):
+            from nas_core.space.canonical import has_conditional_labels
+
+            self._conditional = has_conditional_labels(self.model)
+        return self._conditional
+
+    def canonical(self, sample: Mapping[str, Any]) -> dict[str, Any]:
+        """The one representative of ``sample``'s architecture: validated, every inactive label
+        at its default, then the model's own ``canonical_sample(sample)`` if it defines one.
+        Equivalent samples have the same canonical sample (and :meth:`canonical_key`)."""
+        if not self.conditional:
+            return self.validate(sample)
+        from nas_core.space.canonical import canonical_sample
+
+        return canonical_sample(self, sample)
+
+    def canonical_key(self, sample: Mapping[str, Any]) -> str:
+        """:func:`sample_key` of :meth:`canonical`: equal for samples that build the same network."""
+        return sample_key(self.canonical(sample))
+
     # -- running -----------------------------------------------------------------------
     def set_current(self, sample: Mapping[str, Any]) -> None:
         """Make the unfrozen model run ``sample`` (validated first)."""

@@ -3,7 +3,7 @@
 * :mod:`~nas_core.strategy.middleware`: :class:`Chain`, :class:`Filter`, :class:`Deduplicate`
   and the rejection records the runner stores (:func:`drain_rejected`).
 * :func:`pareto_front`: non-dominated trials for any number of objectives.
-* :class:`SeededStrategy`, :class:`SampleCodec`, :class:`SampleTrie` and the RNG-state
+* :class:`SeededStrategy`, :class:`ProposalSpace`, :class:`SampleCodec`, :class:`SampleTrie` and the RNG-state
   helpers: the building blocks of the first-party strategies, for plugin authors too.
 * :class:`TabularBenchmark`: replay a strategy on a precomputed results table.
 
@@ -22,6 +22,7 @@ from nas_core.strategy.errors import (
 )
 from nas_core.strategy.middleware import Chain, Deduplicate, Filter, Middleware, Rejection, drain_rejected
 from nas_core.strategy.pareto import pareto_front
+from nas_core.strategy.proposals import ProposalSpace
 from nas_core.strategy.rng import random_state, set_random_state, set_torch_generator_state, torch_generator_state
 from nas_core.strategy.tabular import TabularBenchmark, TabularRun
 
@@ -32,6 +33,7 @@ __all__ = [
     "Filter",
     "Middleware",
     "MiddlewareError",
+    "ProposalSpace",
     "Rejection",
     "SampleCodec",
     "SampleTrie",

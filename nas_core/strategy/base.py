@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import numbers
 import random
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from nas_core.errors import ConfigError
 from nas_core.interfaces.strategy import FAILED, REJECTED, SUCCEEDED, Strategy, TrialResult
 from nas_core.strategy.encoding import SampleCodec
 from nas_core.strategy.errors import StrategySetupError, StrategyStateError
+from nas_core.strategy.proposals import ProposalSpace
 
 __all__ = ["SeededStrategy", "check_int", "check_prob", "usable_score", "result_to_dict", "result_from_dict"]
 
@@ -70,12 +71,19 @@ class SeededStrategy(Strategy):
     :meth:`setup`; with neither, a seed is drawn from the OS and kept in :attr:`seed` (and
     in the state) so the run can be reproduced. Subclasses implement :meth:`_setup`,
     :meth:`ask`, :meth:`tell`, :meth:`_state` and :meth:`_load_state`.
+
+    :attr:`proposals` (a :class:`~nas_core.strategy.proposals.ProposalSpace`) holds the
+    canonical samples proposed or told so far (never saved: :meth:`restore_history` rebuilds
+    it) and the feasibility predicates middleware handed over (:meth:`add_feasibility`).
+    Subclasses propose only vectors it admits and :meth:`~ProposalSpace.mark` them.
     """
 
     def __init__(self, seed: int | None = None) -> None:
         self._seed_option = check_int(type(self).__name__, "seed", seed, 0, allow_none=True)
         self.codec: SampleCodec | None = None
         self.seed: int | None = None
+        self.proposals: ProposalSpace | None = None
+        self._feasibility: list[Callable[[dict[str, Any]], bool]] = []
 
     def setup(self, space: Any, seed: int | None = None) -> None:
         if not hasattr(space, "choices") or not hasattr(space, "validate"):
@@ -87,6 +95,7 @@ class SeededStrategy(Strategy):
             check_int(type(self).__name__, "seed", seed, 0)
         self.space = space
         self.codec = SampleCodec(space)
+        self.proposals = ProposalSpace(self.codec, self._feasible if self._feasibility else None)
         if self._seed_option is not None:
             self.seed = self._seed_option
         elif seed is not None:
@@ -97,6 +106,41 @@ class SeededStrategy(Strategy):
 
     def _setup(self) -> None:
         """Initialise the search state (after :attr:`codec` and :attr:`seed` are set)."""
+
+    # -- feasibility ------------------------------------------------------------------
+    def add_feasibility(self, feasible: Callable[[dict[str, Any]], bool]) -> bool:
+        """Propose only samples for which ``feasible`` (and every predicate added before) is true."""
+        if not callable(feasible):
+            raise StrategySetupError(
+                f"{type(self).__name__}.add_feasibility needs a callable sample -> bool, got {feasible!r}."
+            )
+        if feasible not in self._feasibility:
+            self._feasibility.append(feasible)
+        if self.proposals is not None:
+            self.proposals.feasible = self._feasible
+        return True
+
+    def _feasible(self, sample: dict[str, Any]) -> bool:
+        return all(f(sample) for f in self._feasibility)
+
+    # -- history ----------------------------------------------------------------------
+    def restore_history(self, history: Sequence[tuple[Mapping[str, Any], TrialResult]]) -> None:
+        """Mark every told sample as tried, then let the subclass rebuild what it derives (:meth:`_restore`)."""
+        proposals = self._require_proposals()
+        told = []
+        for sample, result in history:
+            indices = proposals.canonical_of(sample)
+            proposals.mark(indices)
+            told.append((indices, result))
+        self._restore(told)
+
+    def _restore(self, told: list[tuple[tuple[int, ...], TrialResult]]) -> None:
+        """Rebuild derived state from the told history, as canonical index vectors, in order."""
+
+    def _require_proposals(self) -> ProposalSpace:
+        self._require_setup()
+        assert self.proposals is not None
+        return self.proposals
 
     def _require_setup(self) -> SampleCodec:
         if self.codec is None:

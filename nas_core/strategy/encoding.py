@@ -19,6 +19,13 @@ __all__ = ["SampleCodec", "SampleTrie"]
 Indices = tuple[int, ...]
 
 
+def _value_key(value: Any) -> Any:
+    """A hashable key equal for values the space treats as equal (lists as tuples; bools apart from ints)."""
+    if isinstance(value, (list, tuple)):
+        return ("seq", tuple(_value_key(v) for v in value))
+    return (type(value) is bool, value)
+
+
 class SampleCodec:
     """Encode a sample as the tuple of its values' domain positions, and back.
 
@@ -30,6 +37,16 @@ class SampleCodec:
         self.labels: list[str] = list(space.labels)
         self.domains: list[list[Any]] = [list(space.choices[label].domain) for label in self.labels]
         self.sizes: list[int] = [len(d) for d in self.domains]
+        self._positions: list[dict[Any, int]] = []
+        for domain in self.domains:
+            positions: dict[Any, int] = {}
+            for i, value in enumerate(domain):
+                try:
+                    positions.setdefault(_value_key(value), i)
+                except TypeError:  # an unhashable value: those labels always take the validating path
+                    positions = {}
+                    break
+            self._positions.append(positions)
         empty = [label for label, n in zip(self.labels, self.sizes) if n == 0]
         if empty:
             raise InvalidSampleError(f"label {empty[0]!r} has an empty domain; a strategy cannot choose a value for it.")
@@ -41,6 +58,11 @@ class SampleCodec:
 
     def encode(self, sample: Mapping[str, Any]) -> Indices:
         """Domain positions of ``sample``'s values (validated: clear error on a bad sample)."""
+        if isinstance(sample, Mapping) and len(sample) == len(self.labels):
+            try:  # fast path: every value found by hashing (a miss falls back to full validation)
+                return tuple(pos[_value_key(sample[label])] for label, pos in zip(self.labels, self._positions))
+            except (KeyError, TypeError):
+                pass
         canonical = self.space.validate(sample)
         return tuple(self.space.choices[label].index(canonical[label]) for label in self.labels)
 
@@ -138,6 +160,28 @@ class SampleTrie:
                     break
                 r -= free
         return tuple(prefix)
+
+    def iter_unseen(self):
+        """Every index vector not in the set, in lexicographic order (beware of large spaces)."""
+        import itertools
+
+        n = len(self.sizes)
+
+        def walk(node: list[Any] | None, prefix: tuple[int, ...]):
+            d = len(prefix)
+            if d == n:
+                if node is None:
+                    yield prefix
+                return
+            children = node[1] if node is not None else {}
+            for v in range(self.sizes[d]):
+                child = children.get(v)
+                if child is None:
+                    yield from (prefix + (v,) + rest for rest in itertools.product(*map(range, self.sizes[d + 1:])))
+                elif child[0] < self.suffix[d + 1]:
+                    yield from walk(child, prefix + (v,))
+
+        yield from walk(self._root, ())
 
     def to_list(self) -> list[list[int]]:
         """The members in insertion order (JSON-safe)."""

@@ -25,7 +25,7 @@ from typing import Any, Callable, Mapping
 from nas_core.errors import ConfigError, NasError
 from nas_core.interfaces.strategy import REJECTED, Strategy, TrialResult
 from nas_core.space.search_space import sample_key
-from nas_core.strategy.base import check_int, result_from_dict, result_to_dict
+from nas_core.strategy.base import check_int, result_from_dict
 from nas_core.strategy.errors import ConstraintUnsatisfiableError, MiddlewareError, StrategyStateError
 
 __all__ = ["Rejection", "Middleware", "Chain", "Filter", "Deduplicate", "drain_rejected"]
@@ -77,6 +77,15 @@ class Middleware:
 
     def tell(self, sample: Mapping[str, Any], result: TrialResult) -> None:
         self.inner.tell(sample, result)
+
+    def add_feasibility(self, feasible: Callable[[dict[str, Any]], bool]) -> bool:
+        """Pass a feasibility predicate on to the strategy (see :meth:`Strategy.add_feasibility`)."""
+        add = getattr(self.inner, "add_feasibility", None)
+        return bool(add(feasible)) if callable(add) else False
+
+    def restore_history(self, history: Any) -> None:
+        """On resume, after :meth:`load_state_dict`: rebuild this middleware's own derived state
+        from every (sample, result) told so far (the default keeps nothing)."""
 
     def reject(self, sample: Mapping[str, Any], reason: str, score: float | None = None,
                metrics: Mapping[str, Any] | None = None) -> None:
@@ -152,6 +161,16 @@ class Chain(Strategy):
     def tell(self, sample: Mapping[str, Any], result: TrialResult) -> None:
         self._top.tell(sample, result)
 
+    def add_feasibility(self, feasible: Callable[[dict[str, Any]], bool]) -> bool:
+        return self._top.add_feasibility(feasible)
+
+    def restore_history(self, history: Any) -> None:
+        """Rebuild the strategy and every middleware from the told history (see :meth:`Strategy.restore_history`)."""
+        history = list(history)
+        self.strategy.restore_history(history)
+        for m in self.middlewares:
+            m.restore_history(history)
+
     def state_dict(self) -> dict[str, Any]:
         return {
             "strategy": self.strategy.state_dict(),
@@ -198,7 +217,11 @@ class Filter(Middleware):
     * ``metric_if_rejected=x``: the strategy is told score ``x`` (status ``rejected``)
       so that learning strategies avoid such samples; nothing is trained either.
 
-    In both modes the rejection is recorded (see :meth:`Chain.drain_rejected`). After
+    In both modes the rejection is recorded (see :meth:`Chain.drain_rejected`). With
+    ``guide=True`` (default) the predicate is also handed to the strategy at setup
+    (:meth:`Strategy.add_feasibility`): strategies that support it (every first-party one)
+    then propose feasible samples only, so nothing is rejected and no proposal is wasted;
+    :attr:`guiding` tells whether the strategy took it. After
     ``patience`` rejections in a row, :class:`ConstraintUnsatisfiableError` is raised:
     the constraint may be unsatisfiable. A predicate raising a :class:`nas_core.NasError`
     (e.g. the sample does not build) rejects the sample with that message as the reason;
@@ -207,7 +230,7 @@ class Filter(Middleware):
     """
 
     def __init__(self, predicate: Callable[[dict[str, Any]], bool], metric_if_rejected: float | None = None,
-                 patience: int = 1000) -> None:
+                 patience: int = 1000, guide: bool = True) -> None:
         super().__init__()
         if not callable(predicate):
             raise ConfigError(
@@ -225,8 +248,22 @@ class Filter(Middleware):
         self.predicate = predicate
         self.metric_if_rejected = None if metric_if_rejected is None else float(metric_if_rejected)
         self.patience = check_int("Filter", "patience", patience, 1)
+        if not isinstance(guide, bool):
+            raise ConfigError(f"Filter: guide must be True or False, got {guide!r}.")
+        self.guide = guide
+        #: True once the strategy accepted the predicate (it then proposes only feasible samples)
+        self.guiding = False
         self.n_passed = 0
         self.n_rejected = 0
+
+    def setup(self, space: Any, seed: int | None = None) -> None:
+        super().setup(space, seed)
+        if self.guide:
+            self.guiding = bool(self.inner.add_feasibility(self.feasible))
+
+    def feasible(self, sample: dict[str, Any]) -> bool:
+        """The predicate as handed to the strategy: True to keep ``sample`` (a NasError counts as False)."""
+        return self._check(sample) is None
 
     def _check(self, sample: dict[str, Any]) -> str | None:
         """None to keep the sample, else the reason for rejecting it."""
@@ -277,7 +314,9 @@ class Filter(Middleware):
 
 
 class Deduplicate(Middleware):
-    """Never pass the same sample (by :func:`~nas_core.space.sample_key`) to the runner twice.
+    """Never pass the same architecture to the runner twice: samples are compared by
+    :meth:`SearchSpace.canonical_key <nas_core.space.SearchSpace.canonical_key>`, so equivalent
+    samples (differing only in labels they leave unused) count as one.
 
     When the strategy proposes a sample that already has a result, the strategy is told
     that earlier result and asked again. A repeat of a sample still running is held and
@@ -298,7 +337,7 @@ class Deduplicate(Middleware):
             sample = self.inner.ask()
             if sample is None:
                 return None
-            key = sample_key(sample)
+            key = self._key(sample)
             if key in self._results:
                 self.n_repeats += 1
                 self.inner.tell(sample, self._results[key])
@@ -317,8 +356,12 @@ class Deduplicate(Middleware):
         )
         return None
 
+    def _key(self, sample: Mapping[str, Any]) -> str:
+        canonical_key = getattr(getattr(self, "space", None), "canonical_key", None)
+        return canonical_key(sample) if callable(canonical_key) else sample_key(sample)
+
     def tell(self, sample: Mapping[str, Any], result: TrialResult) -> None:
-        key = sample_key(sample)
+        key = self._key(sample)
         waiting = self._running.pop(key, [])
         self._results[key] = result
         self.inner.tell(sample, result)
@@ -326,13 +369,14 @@ class Deduplicate(Middleware):
             self.inner.tell(repeat, result)
 
     def state_dict(self) -> dict[str, Any]:
-        return {
-            "results": {k: result_to_dict(r) for k, r in self._results.items()},
-            "running": {k: list(v) for k, v in self._running.items()},
-            "n_repeats": self.n_repeats,
-        }
+        """Samples still running and the repeat count; results come back through :meth:`restore_history`."""
+        return {"running": {k: list(v) for k, v in self._running.items()}, "n_repeats": self.n_repeats}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        self._results = {k: result_from_dict(v) for k, v in state.get("results", {}).items()}
+        self._results = {k: result_from_dict(v) for k, v in state.get("results", {}).items()}  # older states
         self._running = {k: [dict(s) for s in v] for k, v in state.get("running", {}).items()}
         self.n_repeats = int(state.get("n_repeats", 0))
+
+    def restore_history(self, history: Any) -> None:
+        for sample, result in history:
+            self._results[self._key(sample)] = result

@@ -126,3 +126,16 @@ def test_durations():
         parse_duration("soon")
     with pytest.raises(ConfigError, match="must be positive"):
         parse_duration(0)
+
+
+def test_without_a_strategy_section_the_default_strategy_is_used(tmp_path):
+    p = tmp_path / "nostrategy.yaml"
+    p.write_text(
+        "experiment: {seed: 1, max_trials: 2}\n"
+        "space: {class: 'nas_exp_testkit:ToySpace'}\n"
+        "trainer: {factory: 'nas_exp_testkit:CheapTrainer'}\n"
+    )
+    from nas_strategy_evolution import GuidedEvolution
+
+    exp = load_config(p).build(progress=False)
+    assert isinstance(exp.strategy, GuidedEvolution)

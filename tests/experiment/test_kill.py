@@ -92,7 +92,7 @@ def test_sigkill_at_random_moments_under_async_scheduling_loses_and_repeats_noth
         proc = _search(cfg)
         n0 = sum(r[2] != "running" for r in _rows(db))
         deadline = time.time() + 120
-        while sum(r[2] != "running" for r in _rows(db)) < n0 + 1:  # at least one more trial finished
+        while sum(r[2] != "running" for r in _rows(db)) < n0 + 1 and proc.poll() is None:  # one more finished
             assert time.time() < deadline, "no trial finished in time"
             time.sleep(0.05)
         time.sleep(rng.uniform(0.0, 0.8))  # then a random moment

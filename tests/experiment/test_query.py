@@ -139,3 +139,35 @@ def test_reader_sees_a_running_search(tmp_path):
     writer.execute("ROLLBACK")
     store.add_trial(TrialRecord(id=21, batch=21, sample={"width": 4, "op": "skip"}, status="failed"))
     assert query.count() == 21 and query.last(1)[0].id == 21  # each committed trial is seen
+
+
+def test_nas_results_prints_a_large_pareto_set_in_part_and_lists_it_whole_in_json(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from nas_core.cli.main import cli
+
+    store = TrialStore(tmp_path)
+    store.set_meta("objectives", [["accuracy", "max"], ["flops", "min"]])
+    for i in range(1, 41):  # 40 trials with equal values: all on the Pareto set
+        store.add_trial(TrialRecord(id=i, batch=i, sample={"width": 8}, status="succeeded", score=0.5,
+                                    metrics={"accuracy": 0.5}, costs={"flops": 100.0}))
+    store.close()
+    assert TrialQuery(tmp_path).pareto_ids() == list(range(1, 41))
+    out = CliRunner().invoke(cli, ["results", str(tmp_path)]).output
+    pareto_line = "".join(out[out.index("Pareto set ("):].splitlines())  # the console wraps long lines
+    assert pareto_line.count("#") == 30 and pareto_line.endswith("... (40 trials; --json lists every one)")
+    data = json.loads(CliRunner().invoke(cli, ["results", str(tmp_path), "--json"]).output)
+    assert data["pareto"] == list(range(1, 41)) and data["total"] == 40
+
+
+def test_pareto_plot_labels_each_distinct_point_once_and_at_most_thirty(tmp_path):
+    from nas_core.experiment.report import MAX_LABELS, plot_pareto
+
+    trials = [TrialRecord(id=i, batch=i, sample={"width": i}, status="succeeded", score=i / 100,
+                          metrics={"accuracy": (i // 2) / 100}, costs={"flops": float(i // 2)}) for i in range(200)]
+    fig = plot_pareto(trials, [Objective("accuracy", "max"), Objective("flops", "min")], {}, tmp_path / "p.png")
+    labels = [t.get_text() for t in fig.axes[0].texts]  # 100 distinct points, each reached by two trials
+    assert len(labels) == MAX_LABELS == len(set(labels)) and all(int(x[1:]) % 2 == 0 for x in labels)
+    assert labels[0] == "#0" and labels[-1] == "#198"

@@ -180,3 +180,48 @@ def test_a_worker_survives_any_error_of_a_call(pool):
     assert isinstance(err, RemoteError) and "could not send back the ok value" in str(err)
     assert executor.submit(sched_kit.pid).result(60) == first and executor.deaths == 0  # the same worker
     assert first != os.getpid()
+
+
+def test_a_worker_killed_while_idle_costs_no_trial_an_attempt(pool):
+    import signal
+
+    executor = pool(1)
+    first = executor.submit(sched_kit.pid).result(60)
+    os.kill(first, signal.SIGKILL)
+    t0 = time.monotonic()
+    while first in executor.worker_pids() and time.monotonic() - t0 < 10:  # until its death is seen
+        time.sleep(0.05)
+    second = executor.submit(sched_kit.pid).result(60)  # runs on a fresh worker, no WorkerDied
+    assert second != first and executor.deaths == 1
+
+
+def test_a_trainer_on_cpu_beside_gpu_workers_is_warned_about(caplog):
+    from types import SimpleNamespace
+
+    from nas_core.experiment.settings import warn_if_trainer_ignores_gpus
+
+    gpus = ProcessPoolExecutor(devices=["cuda:0", "cuda:1"])
+    assert warn_if_trainer_ignores_gpus(gpus, SimpleNamespace(device_name="cpu"))
+    assert "set the trainer's device to 'auto'" in caplog.text
+    assert not warn_if_trainer_ignores_gpus(gpus, SimpleNamespace(device_name="auto"))
+    assert not warn_if_trainer_ignores_gpus(ProcessPoolExecutor(2), SimpleNamespace(device_name="cpu"))
+
+
+def test_config_file_sets_schedule_timeout_and_devices(tmp_path):
+    from nas_core.experiment import load_config
+
+    from exp_configs import write_toy
+
+    text = write_toy(tmp_path, executor="process-pool").read_text()
+    text = text.replace('schedule = "sync"', 'schedule = "sync"\ntrial_timeout = "1m30s"')
+    text += 'max_workers = 2\ndevices = ["cuda:0", "cpu"]\n'
+    (tmp_path / "t.toml").write_text(text)
+    exp = load_config(tmp_path / "t.toml").build(progress=False)
+    try:
+        assert (exp.schedule, exp.batch_size, exp.trial_timeout) == ("sync", 1, 90.0)
+        assert [e["NAS_TRIAL_DEVICE"] for e in exp.executor.envs] == ["cuda:0", "cpu"]
+    finally:
+        exp.executor.shutdown()
+    (tmp_path / "t.toml").write_text(text.replace('trial_timeout = "1m30s"', 'trial_timeout = "soon"'))
+    with pytest.raises(ConfigError, match="experiment.trial_timeout: 'soon' is not a duration"):
+        load_config(tmp_path / "t.toml")

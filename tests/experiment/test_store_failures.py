@@ -46,6 +46,14 @@ def assert_one_line(code: int, output: str, *fragments: str) -> None:
         assert fragment in lines[0], (fragment, lines[0])
 
 
+def edit(db: Path, statement: str, *params: object) -> None:
+    """Change the store behind nas-core's back, as a user with an SQLite client would."""
+    con = sqlite3.connect(db)
+    con.execute(statement, params)
+    con.commit()
+    con.close()
+
+
 def _overwrite(path: Path, offset: int, data: bytes) -> None:
     with open(path, "r+b") as fh:
         fh.seek(offset)
@@ -79,10 +87,7 @@ def test_corrupted_page(tmp_path):
 
 
 def test_sqlite_file_of_another_application(tmp_path):
-    con = sqlite3.connect(tmp_path / "trials.db")
-    con.execute("CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)")
-    con.commit()
-    con.close()
+    edit(tmp_path / "trials.db", "CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)")
     assert_one_line(*results(tmp_path), "of another application (tables: moz_places)", "move this file away")
     with pytest.raises(StoreError, match="another application"):
         TrialStore(tmp_path)
@@ -92,19 +97,13 @@ def test_sqlite_file_of_another_application(tmp_path):
 
 def test_invalid_meta_json(tmp_path):
     db = make_store(tmp_path)
-    con = sqlite3.connect(db)
-    con.execute("UPDATE meta SET value = '[[\"accuracy\", \"max\"' WHERE key = 'objectives'")
-    con.commit()
-    con.close()
+    edit(db, "UPDATE meta SET value = '[[\"accuracy\", \"max\"' WHERE key = 'objectives'")
     assert_one_line(*results(tmp_path), str(db), "meta value 'objectives' is not valid JSON", "backup")
 
 
 def test_invalid_trial_json(tmp_path):
     db = make_store(tmp_path)
-    con = sqlite3.connect(db)
-    con.execute("UPDATE trials SET metrics = '{oops' WHERE id = 60")
-    con.commit()
-    con.close()
+    edit(db, "UPDATE trials SET metrics = '{oops' WHERE id = 60")
     assert_one_line(*results(tmp_path), str(db), "trial 60's metrics is not valid JSON")
 
 
@@ -113,44 +112,47 @@ def test_invalid_trial_json(tmp_path):
                                               ('"one"', "invalid schema_version 'one'")])
 def test_unknown_schema_version_is_refused(tmp_path, version, message):
     db = make_store(tmp_path)
-    con = sqlite3.connect(db)
-    con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (version,))
-    con.commit()
-    con.close()
+    edit(db, "UPDATE meta SET value = ? WHERE key = 'schema_version'", version)
     assert_one_line(*results(tmp_path), str(db), message)
     with pytest.raises(StoreError, match=message):
         TrialStore(tmp_path)  # nor resumed
 
 
 def _experiment(workdir: Path, max_trials: int) -> Experiment:
-    space = kit.toy_space()
-    return Experiment(space, kit.CheapTrainer(), kit.ToyRandom(), profilers={"params": kit.ParamsCost(space)},
+    space = kit.toy_space()  # FaultyTrainer: failed trials too, with their (long) error text
+    return Experiment(space, kit.FaultyTrainer(), kit.ToyRandom(), profilers={"params": kit.ParamsCost(space)},
                       max_trials=max_trials, workdir=workdir, seed=3, progress=False, keep_weights=False)
 
 
+def _table(folder: Path) -> list[tuple]:
+    return [(t.id, t.sample, t.status, repr(t.metrics), t.error and t.error.splitlines()[0])
+            for t in TrialStore(folder, read_only=True).trials()]
+
+
 def test_disk_full_during_a_search_keeps_the_store_intact_and_resumable(tmp_path, monkeypatch):
-    reference = _experiment(tmp_path / "ref", 12)
-    reference.run()
+    _experiment(tmp_path / "ref", 12).run()
+    _experiment(tmp_path / "run", 2).run()  # the search's first trials, then the disk fills up
+    con = sqlite3.connect(tmp_path / "run" / "trials.db")
+    full = con.execute("PRAGMA page_count").fetchone()[0]
+    con.close()
     connect = store_file.connect
 
-    def small_disk(path, *, read_only, timeout=60.0):  # SQLite's own limit on the file: a full disk
+    def full_disk(path, *, read_only, timeout=60.0):  # SQLite's own limit on the file size: a full disk
         con = connect(path, read_only=read_only, timeout=timeout)
-        con.execute("PRAGMA max_page_count = 14")
+        con.execute(f"PRAGMA max_page_count = {full}")
         return con
 
-    monkeypatch.setattr(store_file, "connect", small_disk)
+    monkeypatch.setattr(store_file, "connect", full_disk)
     with pytest.raises(StoreError, match=r"disk full while writing .*trials.db: the store is intact .* rerun the "
                                          "same command to resume"):
         _experiment(tmp_path / "run", 12).run()
     monkeypatch.setattr(store_file, "connect", connect)
     con = sqlite3.connect(tmp_path / "run" / "trials.db")
     assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-    stored = con.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
     con.close()
-    assert 0 < stored < 12  # it stopped part-way ...
+    assert 2 <= len(_table(tmp_path / "run")) < 12  # it stopped part-way ...
     _experiment(tmp_path / "run", 12).run()  # ... and the same command finishes it, as if never stopped
-    ref = [(t.id, t.sample, t.metrics, t.status) for t in TrialStore(tmp_path / "ref").trials()]
-    assert [(t.id, t.sample, t.metrics, t.status) for t in TrialStore(tmp_path / "run").trials()] == ref
+    assert _table(tmp_path / "run") == _table(tmp_path / "ref")
 
 
 def _as_other_user(folder: str, queue) -> None:  # runs in a forked child
@@ -197,3 +199,48 @@ def test_read_only_folder(pending_wal):
     finally:
         os.chmod(base / "run", 0o755)
         shutil.rmtree(base)
+
+
+@pytest.mark.parametrize("breakage, message", [
+    ("random", "is not an SQLite database"),
+    ("schema", "store schema 99, written by a newer nas-core"),
+])
+def test_nas_search_on_a_broken_store_is_one_line_and_leaves_it_alone(tmp_path, breakage, message):
+    from exp_configs import write_toy
+
+    cfg = write_toy(tmp_path, max_trials=2, workdir="out")
+    db = tmp_path / "out" / "trials.db"
+    if breakage == "random":
+        db.parent.mkdir()
+        db.write_bytes(os.urandom(3000))
+    else:
+        make_store(tmp_path / "out", n=3)
+        edit(db, "UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    before = db.read_bytes()
+    res = CliRunner().invoke(cli, ["search", str(cfg), "--no-progress"])
+    assert res.exit_code == 1 and "Traceback" not in res.output, res.output
+    error = [line for line in res.output.splitlines() if line.startswith("Error: ")]
+    assert len(error) == 1 and message in error[0] and str(db) in error[0], res.output
+    assert db.read_bytes() == before
+
+
+def test_a_store_written_before_the_told_and_partial_columns_is_read(tmp_path):
+    db = tmp_path / "trials.db"
+    con = sqlite3.connect(db)  # schema 1 as the first release wrote it
+    con.executescript("""
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE trials (id INTEGER PRIMARY KEY, batch INTEGER NOT NULL, sample TEXT NOT NULL,
+            sample_key TEXT NOT NULL, status TEXT NOT NULL, score REAL, metrics TEXT NOT NULL, costs TEXT NOT NULL,
+            feasible INTEGER NOT NULL, error TEXT, duration REAL, worker TEXT, attempts INTEGER NOT NULL,
+            finished REAL NOT NULL);
+        INSERT INTO meta VALUES ('schema_version', '1'), ('objectives', '[["accuracy", "max"]]');
+        INSERT INTO trials VALUES (1, 1, '{"w": 2}', '{"w": 2}', 'succeeded', 0.5, '{"accuracy": 0.5}', '{}', 1,
+            NULL, 0.1, 'h:1', 1, 1000.0);
+    """)
+    con.close()
+    before = db.read_bytes()
+    code, output = results(tmp_path)
+    assert code == 0 and "best: trial #1" in output, output
+    assert db.read_bytes() == before  # read as it is: nothing added by a reader
+    store = TrialStore(tmp_path)  # a search resuming it adds the columns
+    assert store.trial(1).told is None and store.trial(1).metrics == {"accuracy": 0.5}

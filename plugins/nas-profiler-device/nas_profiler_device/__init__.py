@@ -3,6 +3,8 @@
 * :mod:`nas_profiler_device.measure`: ``measure_latency(model_or_onnx, inputs, backend=..., ...) -> Measurement``
 * :class:`AgentClient` / ``nas device-agent``: measure on a remote device over HTTP
 * :class:`DeviceProfiler` (registry name ``device``): per-block latency lookup tables with calibration
+* :mod:`nas_profiler_device.protocol`: the measurement protocol every table and predictor is built with
+  (:class:`MeasurementProtocol`; :class:`UnstableMeasurementError` when two half-builds disagree)
 """
 from __future__ import annotations
 
@@ -14,8 +16,10 @@ from nas_profiler_device.agent_client import AgentClient
 from nas_profiler_device.errors import DeviceAgentError, MeasurementError
 from nas_profiler_device.measure import Measurement, export_onnx, measure_latency
 from nas_profiler_device.profiler import DeviceProfiler
+from nas_profiler_device.protocol import MeasurementProtocol, UnstableMeasurementError
 
-__all__ = ["AgentClient", "DeviceProfiler", "DeviceAgentError", "Measurement", "MeasurementError", "export_onnx", "measure_latency"]
+__all__ = ["AgentClient", "DeviceProfiler", "DeviceAgentError", "Measurement", "MeasurementError", "MeasurementProtocol",
+           "UnstableMeasurementError", "export_onnx", "measure_latency"]
 
 
 @nas_core.hookimpl

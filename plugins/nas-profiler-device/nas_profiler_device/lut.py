@@ -3,31 +3,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import math
 import os
-import random
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
-import numpy as np
 import torch
 from torch import nn
 
-from nas_core.errors import ProfilerError
 from nas_core.space.search_space import SearchSpace
-from nas_core.shapes import CostModel, ShapeTrace, Sym, Term
+from nas_core.shapes import CostModel, Sym, Term
 
-from nas_profiler_device.errors import MeasurementError
-from nas_profiler_device.measurer import Measurer
-from nas_profiler_device.units import Unit, combo_key, iter_unit_samples, measurable
+from nas_profiler_device.protocol import fit_calibration
+from nas_profiler_device.units import Unit, combo_key
 
-__all__ = ["LUT_FORMAT", "LatencyTable", "space_fingerprint", "default_cache_dir", "lut_path", "build_table",
-           "load_table", "compile_cost_model", "Calibration"]
+__all__ = ["LUT_FORMAT", "LatencyTable", "space_fingerprint", "default_cache_dir", "lut_path", "load_table", "compile_cost_model", "Calibration", "measure_key", "Passthrough"]
 
-log = logging.getLogger("nas_profiler_device.lut")
 LUT_FORMAT = 1
 
 
@@ -61,19 +53,11 @@ class Calibration:
     @classmethod
     def fit(cls, samples: list[dict[str, Any]], lut_ms: Sequence[float], measured_ms: Sequence[float]) -> "Calibration":
         """Theil-Sen line (robust to a few disturbed measurements); an offset alone below 3 points."""
-        from scipy.stats import theilslopes
+        scale, offset = fit_calibration(lut_ms, measured_ms)
+        return cls(scale, offset, samples, [float(v) for v in lut_ms], [float(v) for v in measured_ms])
 
-        x, y = np.asarray(lut_ms, float), np.asarray(measured_ms, float)
-        if len(x) >= 3 and np.ptp(x) > 1e-3 * max(float(np.mean(x)), 1e-9):
-            scale = float(theilslopes(y, x)[0])
-            offset = float(np.median(y - scale * x))
-            if scale <= 0:  # a nonsense fit (too noisy): fall back to a ratio
-                scale, offset = float(y.sum() / x.sum()), 0.0
-        elif len(x):
-            scale, offset = 1.0, float(np.mean(y - x))
-        else:
-            scale, offset = 1.0, 0.0
-        return cls(float(scale), float(offset), samples, [float(v) for v in x], [float(v) for v in y])
+    def apply(self, lut_sum_ms: float) -> float:
+        return self.scale * lut_sum_ms + self.offset_ms
 
 
 @dataclass
@@ -128,13 +112,13 @@ def load_table(path: Path, meta: dict[str, Any], units: list[Unit]) -> tuple[Lat
     return LatencyTable(old, tables, cal, raw.get("records", {})), ""
 
 
-def _measure_key(module: nn.Module, tensors: list[torch.Tensor]) -> str:
+def measure_key(module: nn.Module, tensors: list[torch.Tensor]) -> str:
     text = json.dumps([type(module).__module__ + "." + type(module).__qualname__, repr(module),
                        [list(t.shape) for t in tensors], [str(t.dtype) for t in tensors]])
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-class _Passthrough(nn.Module):
+class Passthrough(nn.Module):
     """Returns its first input: measures the fixed cost of one call (runtime overhead, output copy)."""
 
     def forward(self, *xs: torch.Tensor) -> torch.Tensor:
@@ -165,75 +149,3 @@ def compile_cost_model(space: SearchSpace, units: list[Unit], table: LatencyTabl
     if calibrated and table.calibration.offset_ms:
         terms.append(Term(table.calibration.offset_ms, True, "calibration:offset"))
     return CostModel(space, terms, unit="ms")
-
-
-def build_table(
-    model: nn.Module,
-    space: SearchSpace,
-    units: list[Unit],
-    measurer: Measurer,
-    meta: dict[str, Any],
-    end_to_end: Callable[[dict[str, Any]], float],
-    calibration: int = 10,
-    seed: int = 0,
-    progress: bool = True,
-) -> LatencyTable:
-    """Measure every unit in every input-shape context, then calibrate on ``calibration`` random samples.
-
-    A unit's figure is its median latency less the latency of a pass-through call on the
-    same input (the runtime's fixed cost per call, which the whole network pays once).
-    """
-    jobs = [(u, values, s) for u in units for values, s in iter_unit_samples(u, space)]
-    tables: dict[str, dict[str, float]] = {u.key: {} for u in units}
-    records: dict[str, dict[str, Any]] = {}
-    rng = random.Random(seed)
-    cal_samples = [space.random(rng) for _ in range(calibration)]
-    with _progress(progress, len(jobs) + len(cal_samples)) as advance:
-        for unit, values, sample in jobs:
-            try:
-                module, tensors = measurable(unit, sample, seed)
-                mkey = _measure_key(module, tensors)
-                if mkey not in records:
-                    records[mkey] = measurer.measure(module, tensors).to_dict()
-                okey = "overhead:" + json.dumps([list(t.shape) for t in tensors])
-                if okey not in records:
-                    records[okey] = measurer.measure(_Passthrough(), tensors[:1]).to_dict()
-                ms = max(0.0, float(records[mkey]["median_ms"]) - float(records[okey]["median_ms"]))
-            except MeasurementError as err:
-                if not unit.labels:  # a fixed part that cannot run: nothing can be profiled
-                    raise ProfilerError(f"measuring {unit.path!r} failed: {err}") from err
-                log.debug("unit %s under %s cannot run (%s): NaN", unit.path, values, err)
-                ms = math.nan
-            tables[unit.key][combo_key(values)] = ms
-            advance(f"{unit.path}")
-        table = LatencyTable(meta, tables, Calibration())
-        raw = compile_cost_model(space, units, table, calibrated=False)
-        lut_ms, measured = [], []
-        for s in cal_samples:
-            lut_ms.append(raw.evaluate(s))
-            measured.append(end_to_end(s))
-            advance("calibration")
-    table.calibration = Calibration.fit(cal_samples, lut_ms, measured)
-    table.records = records
-    return table
-
-
-class _progress:
-    def __init__(self, enabled: bool, total: int) -> None:
-        self.enabled, self.total = enabled, total
-        self._p: Any = None
-
-    def __enter__(self) -> Callable[[str], None]:
-        if not self.enabled:
-            return lambda what: None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self._p = Progress(TextColumn("[bold]latency table"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                           TextColumn("{task.description}"), transient=False)
-        self._p.__enter__()
-        task = self._p.add_task("", total=self.total)
-        return lambda what: self._p.update(task, advance=1, description=what)
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._p is not None:
-            self._p.__exit__(*exc)

@@ -1,7 +1,7 @@
 """Where measurements are taken: the local machine or a remote device agent."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import torch
 from torch import nn
@@ -9,10 +9,12 @@ from torch import nn
 from nas_profiler_device.agent_client import AgentClient
 from nas_profiler_device.errors import MeasurementError
 from nas_profiler_device.reference import SpeedReference
+from nas_profiler_device.jobs import AgentJob, LocalJob, MeasurerJob
+from nas_profiler_device.protocol import JobFigure, MeasurementProtocol, measure_interleaved
 from nas_profiler_device.measure import BACKENDS, Measurement, device_description, export_onnx, library_versions, \
     measure_latency
 
-__all__ = ["Measurer", "LocalMeasurer", "RemoteMeasurer"]
+__all__ = ["Measurer", "LocalMeasurer", "RemoteMeasurer", "CallableMeasurer"]
 
 
 class Measurer:
@@ -27,6 +29,22 @@ class Measurer:
 
     def measure(self, module: nn.Module, inputs: Sequence[torch.Tensor]) -> Measurement:
         raise NotImplementedError
+
+    def protocol(self) -> MeasurementProtocol:
+        """The interleaved protocol matching this measurer's ``repeats`` and ``warmup``."""
+        return MeasurementProtocol.for_repeats(max(2, int(self.repeats)), warmup=int(self.warmup))
+
+    def jobs(self, items: Sequence[tuple[nn.Module, Sequence[torch.Tensor]]]) -> list[Any]:
+        """One protocol job per (module, inputs); measurers that can time runs themselves override it."""
+        return [MeasurerJob(self, module, inputs) for module, inputs in items]
+
+    def measure_interleaved(self, items: Sequence[tuple[nn.Module, Sequence[torch.Tensor]]],
+                            protocol: MeasurementProtocol | None = None) -> list[JobFigure]:
+        """Measure every (module, inputs) under the shared protocol (interleaved rounds, speed
+        reference, outliers rejected); see :mod:`nas_profiler_device.protocol`."""
+        protocol = protocol or self.protocol()
+        baselines = self.reference.baselines if self.reference is not None else None
+        return measure_interleaved(self.jobs(items), protocol, baselines)
 
     def identity(self) -> dict[str, Any]:
         """What a latency figure depends on: device, backend, threads, library versions."""
@@ -47,6 +65,12 @@ class LocalMeasurer(Measurer):
         return measure_latency(module, list(inputs), backend=self.backend, repeats=self.repeats, warmup=self.warmup,
                                threads=self.threads, device=self.device, clock=self.clock, reference=self.reference)
 
+    def jobs(self, items: Sequence[tuple[nn.Module, Sequence[torch.Tensor]]]) -> list[Any]:
+        if self.device != "cpu":  # CUDA: timed with CUDA events by measure_latency, one figure per visit
+            return super().jobs(items)
+        return [LocalJob(module, list(inputs), backend=self.backend, threads=self.threads, clock=self.clock,
+                         reference=self.reference) for module, inputs in items]
+
     def identity(self) -> dict[str, Any]:
         return {"device": device_description(self.device), "backend": self.backend, "threads": self.threads,
                 "versions": library_versions(), "where": "local", "clock": self.clock}
@@ -66,8 +90,34 @@ class RemoteMeasurer(Measurer):
         return self.client.measure(onnx_bytes, [list(t.shape) for t in inputs], repeats=self.repeats,
                                    warmup=self.warmup, threads=self.threads, clock=self.clock, reference=self.reference)
 
+    def jobs(self, items: Sequence[tuple[nn.Module, Sequence[torch.Tensor]]]) -> list[Any]:
+        return [AgentJob(self, module, inputs) for module, inputs in items]
+
     def identity(self) -> dict[str, Any]:
         if self._info is None:
             self._info = self.client.info()
         return {"device": self._info.get("device", "?"), "backend": self.backend, "threads": self.threads,
                 "versions": self._info.get("versions", {}), "where": "agent", "clock": self.clock}
+
+
+class CallableMeasurer(Measurer):
+    """Your own ``measure(module, input_shapes) -> {"median_ms": ..., ...}`` as a Measurer."""
+
+    backend = "custom"
+
+    def __init__(self, measure: Callable[[nn.Module, list], Mapping[str, Any]], repeats: int = 2,
+                 warmup: int = 0) -> None:
+        self.function, self.repeats, self.warmup, self.threads = measure, repeats, warmup, 1
+
+    def measure(self, module: nn.Module, inputs: Sequence[torch.Tensor]) -> Measurement:
+        shapes = [tuple(t.shape) for t in inputs]
+        out = dict(self.function(module, shapes))
+        if "median_ms" not in out:
+            raise MeasurementError(f"a measure function must return a mapping with 'median_ms'; got {sorted(out)}.")
+        return Measurement(float(out["median_ms"]), float(out.get("spread", 0.0)), 1, 0, "custom",
+                           str(out.get("device", "custom")), 1, int(shapes[0][0]) if shapes and shapes[0] else 1,
+                           [list(s) for s in shapes])
+
+    def identity(self) -> dict[str, Any]:
+        return {"device": "custom measure function", "backend": "custom", "threads": 1, "versions": {},
+                "where": "custom", "clock": "custom"}

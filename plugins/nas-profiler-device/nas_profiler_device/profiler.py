@@ -17,10 +17,12 @@ from nas_core.shapes import CostModelProfiler, trace
 from nas_profiler_device.agent_client import AgentClient
 from nas_profiler_device.errors import MeasurementError
 from nas_profiler_device.lut import (
-    LatencyTable, build_table, compile_cost_model, default_cache_dir, load_table, lut_path, space_fingerprint,
+    LatencyTable, compile_cost_model, default_cache_dir, load_table, lut_path, space_fingerprint,
 )
+from nas_profiler_device.lut_build import build_table
 from nas_profiler_device.measure import BACKENDS, Measurement, as_tensors
 from nas_profiler_device.measurer import LocalMeasurer, Measurer, RemoteMeasurer
+from nas_profiler_device.protocol import MeasurementProtocol
 from nas_profiler_device.reference import SpeedReference
 from nas_profiler_device.units import find_units
 
@@ -48,6 +50,11 @@ class DeviceProfiler(CostModelProfiler):
     space's default architecture and figures are reported at that reference's baseline
     speed (kept with the table), so the device's speed drifting (thermal throttling, busy
     neighbours on a VM) does not move them; see ``nas_profiler_device.reference``.
+    Blocks and calibration architectures are measured interleaved under ``protocol``
+    (default: ``MeasurementProtocol.for_repeats(repeats, warmup)``; see
+    ``nas_profiler_device.protocol``); when the even and odd rounds would give tables more
+    than 5 % apart, the build raises ``UnstableMeasurementError`` with what to do
+    (``on_unstable="warn"``: keep the table, with a loud warning).
     """
 
     unit = "ms"
@@ -75,6 +82,8 @@ class DeviceProfiler(CostModelProfiler):
         progress: bool = True,
         measurer: Measurer | None = None,
         speed_reference: bool = True,
+        protocol: MeasurementProtocol | None = None,
+        on_unstable: str = "raise",
     ) -> None:
         if mode not in MODES:
             raise ProfilerError(f"mode must be 'lut' (lookup table) or 'measure' (end to end each time), got {mode!r}.")
@@ -104,6 +113,8 @@ class DeviceProfiler(CostModelProfiler):
         if speed_reference and device == "cpu" and measurer.reference is None:
             measurer.reference = SpeedReference(self.space.freeze(self.space.default()).eval(), self.inputs)
         self.measurer = measurer
+        self.protocol = protocol or measurer.protocol()
+        self.on_unstable = on_unstable
         self.table: LatencyTable | None = None
         self.cache_file: Path | None = None
         self.trace = None
@@ -143,7 +154,8 @@ class DeviceProfiler(CostModelProfiler):
             t0 = time.perf_counter()
             table = build_table(self.model, self.space, self.units, self.measurer,
                                 {**meta, "created": time.strftime("%Y-%m-%dT%H:%M:%S")},
-                                lambda s: self.measure(s).median_ms, calibration, seed, progress)
+                                lambda s: self.space.freeze(self.space.validate(s)), self.inputs, calibration, seed,
+                                progress, self.protocol, self.on_unstable)
             table.meta["build_s"] = round(time.perf_counter() - t0, 2)
             if self.measurer.reference is not None:
                 table.meta["reference_baselines"] = dict(self.measurer.reference.baselines)

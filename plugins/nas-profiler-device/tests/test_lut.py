@@ -121,8 +121,9 @@ def test_options_are_checked(tmp_path):
 
 
 def test_real_onnxruntime_table_on_a_small_space(tmp_path):
+    # real timings of 20-us models on a shared machine: the stability check may not pass (tested elsewhere)
     prof = DeviceProfiler(ChoiceSpace(), (1, 3, 16, 16), cache_dir=tmp_path, progress=False, repeats=5, warmup=1,
-                          calibration=3)
+                          calibration=3, on_unstable="ignore")
     assert prof.table.meta["backend"] == "onnxruntime" and "onnxruntime" in prof.table.meta["versions"]
     rng = random.Random(0)
     for _ in range(3):
@@ -130,5 +131,5 @@ def test_real_onnxruntime_table_on_a_small_space(tmp_path):
         assert prof.profile(s) > 0
     # registered under "device" for configs and the experiment runner
     p2 = create("profiler", "device", ChoiceSpace(), torch.zeros(1, 3, 16, 16), cache_dir=str(tmp_path),
-                progress=False, repeats=5, warmup=1, calibration=3)
+                progress=False, repeats=5, warmup=1, calibration=3, on_unstable="ignore")
     assert isinstance(p2, DeviceProfiler) and not p2.rebuilt

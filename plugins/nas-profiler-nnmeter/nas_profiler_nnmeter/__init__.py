@@ -25,6 +25,7 @@ __all__ = [
     "PredictorBuildError",
     "PredictorLoadError",
     "PredictorNotFoundError",
+    "UnstableMeasurementError",
     "build_predictor",
     "data_home",
     "load_predictor",
@@ -42,6 +43,10 @@ def __getattr__(name):  # the builder imports sklearn/torch helpers lazily
         from nas_profiler_nnmeter import builder
 
         return getattr(builder, name)
+    if name == "UnstableMeasurementError":  # raised by build_predictor when two half-builds disagree
+        from nas_profiler_device.protocol import UnstableMeasurementError
+
+        return UnstableMeasurementError
     raise AttributeError(f"module 'nas_profiler_nnmeter' has no attribute {name!r}")
 
 

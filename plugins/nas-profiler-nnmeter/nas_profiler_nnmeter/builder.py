@@ -20,16 +20,14 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
-import itertools
 import json
-import math
 import os
 import pickle
 import platform
 import random
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -49,6 +47,11 @@ __all__ = [
     "build_predictor",
     "rebuild_predictor",
     "fit_predictor",
+    "fit_regressors",
+    "write_csv",
+    "versions",
+    "write_nnmeter_meta",
+    "Tiny",
 ]
 
 #: kernel (predictor) types this builder can measure
@@ -202,36 +205,7 @@ def kernel_configs_from_kernels(kernels: Iterable[Mapping[str, Any]]) -> list[Ke
     return list(out)
 
 
-# -- measuring ------------------------------------------------------------------------------------------
-def _local_measurer(backend: str, repeats: int, warmup: int, threads: int, clock: str) -> Callable[[nn.Module, list], dict]:
-    try:
-        from nas_profiler_device.measure import measure_latency
-    except ImportError as err:
-        raise PredictorBuildError(
-            "measuring kernels needs the on-device profiler: pip install nas-profiler-device "
-            "(or `pip install nas-profiler-nnmeter[device]`), or pass measure=your_function."
-        ) from err
-
-    def run(module: nn.Module, shapes: list) -> dict:
-        torch.manual_seed(0)
-        m = measure_latency(module.eval(), [tuple(s) for s in shapes], backend=backend, repeats=repeats,
-                            warmup=warmup, threads=threads, clock=clock)
-        return m.to_dict()
-
-    return run
-
-
-def _agent_measurer(agent: Any, repeats: int, warmup: int, threads: int, clock: str) -> Callable[[nn.Module, list], dict]:
-    from nas_profiler_device.measure import export_onnx
-
-    def run(module: nn.Module, shapes: list) -> dict:
-        onnx_bytes = export_onnx(module.eval(), [tuple(s) for s in shapes])
-        return agent.measure(onnx_bytes, shapes, repeats=repeats, warmup=warmup, threads=threads, clock=clock).to_dict()
-
-    return run
-
-
-def _versions() -> dict[str, str]:
+def versions() -> dict[str, str]:
     import sklearn
 
     out = {"python": platform.python_version(), "nn-meter": NN_METER_VERSION, "scikit-learn": sklearn.__version__,
@@ -262,6 +236,13 @@ def _fit(rows: list[dict[str, Any]], params: Mapping[str, Any], seed: int) -> tu
     return model, {"samples": int(len(y)), "train_mape": float(rel.mean()), "train_within_10pct": float((rel <= 0.1).mean())}
 
 
+def fit_regressors(rows_by_kernel: Mapping[str, list[dict[str, Any]]], params: Mapping[str, Any] | None = None,
+                   seed: int = 0) -> dict[str, Any]:
+    """One fitted regressor per kernel type (in memory; the builder's stability check compares two sets)."""
+    params = {**_RF_DEFAULTS, **(params or {})}
+    return {k: _fit(rows, params, seed)[0] for k, rows in rows_by_kernel.items() if rows}
+
+
 def fit_predictor(folder: str | os.PathLike, rows_by_kernel: Mapping[str, list[dict[str, Any]]],
                   params: Mapping[str, Any] | None = None, seed: int = 0) -> dict[str, dict[str, float]]:
     """Fit and pickle one regressor per kernel from ``{kernel: [{"features": [...], "latency_ms": x}, ...]}``."""
@@ -277,7 +258,7 @@ def fit_predictor(folder: str | os.PathLike, rows_by_kernel: Mapping[str, list[d
     return stats
 
 
-def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     cols = [f.name for f in fields(KernelConfig)]
     nfeat = max(len(r["features"]) for r in rows)
     with open(path, "w", newline="") as fh:
@@ -300,96 +281,14 @@ def _read_csv(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def build_predictor(folder: str | os.PathLike, configs: Sequence[KernelConfig] | None = None, *,
-                    name: str | None = None, backend: str = "onnxruntime", repeats: int = 20, warmup: int = 5,
-                    threads: int = 1, clock: str = "wall", agent: Any = None, measure: Callable[[nn.Module, list], Mapping[str, Any]] | None = None,
-                    fusion_rules: Mapping[str, Any] | None = None, regressor_params: Mapping[str, Any] | None = None,
-                    seed: int = 0, subtract_overhead: bool = True, progress: bool = False) -> Path:
-    """Measure ``configs`` (default: :func:`default_kernel_configs`) and write an nn-Meter predictor to ``folder``.
-
-    Measurements run locally with the on-device profiler (``backend``: ``onnxruntime``,
-    ``torchscript`` or ``eager``; ``threads`` intra-op threads; ``clock="cpu"`` times thread CPU
-    time, steadier on a shared machine), or on a remote device
-    through ``agent`` (a ``nas_profiler_device.AgentClient``), or with your own
-    ``measure(module, input_shapes) -> {"median_ms": ..., ...}``. With
-    ``subtract_overhead``, the latency of an empty model (the runtime's per-call overhead) is
-    measured once and subtracted from every kernel, since a whole model pays it once, not
-    once per kernel. Returns the folder.
-    """
-    configs = list(configs) if configs is not None else default_kernel_configs()
-    if not configs:
-        raise PredictorBuildError("no kernel configurations to measure; pass configs=[KernelConfig(...), ...].")
-    bad = [c for c in configs if not isinstance(c, KernelConfig)]
-    if bad:
-        raise PredictorBuildError(f"configs must be KernelConfig objects; got {type(bad[0]).__name__} {bad[0]!r}.")
-    folder = Path(folder).expanduser().resolve()
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / TRAINING_DATA_DIR).mkdir(exist_ok=True)
-    if measure is not None:
-        run, where = measure, "custom measure function"
-    elif agent is not None:
-        run, where = _agent_measurer(agent, repeats, warmup, threads, clock), f"device agent {getattr(agent, 'url', agent)}"
-    else:
-        run, where = _local_measurer(backend, repeats, warmup, threads, clock), "local"
-    overhead = 0.0
-    if subtract_overhead:
-        overhead = float(run(_Tiny(), [(1, 1, 1, 1)])["median_ms"])
-    rows: dict[str, list[dict[str, Any]]] = {}
-    device = None
-    it = configs
-    if progress:
-        try:
-            from rich.progress import track
-
-            it = track(configs, description="measuring kernels")
-        except ImportError:
-            pass
-    for cfg in it:
-        module, shapes = cfg.module()
-        m = dict(run(module, shapes))
-        device = device or m.get("device")
-        lat = max(float(m["median_ms"]) - overhead, 0.05 * float(m["median_ms"]))
-        rows.setdefault(cfg.kernel, []).append({"config": asdict(cfg), "features": cfg.features(), "latency_ms": lat,
-                                                "median_ms": float(m["median_ms"]), "spread": float(m.get("spread", float("nan")))})
-    for kernel, krows in rows.items():
-        _write_csv(folder / TRAINING_DATA_DIR / f"{kernel}.csv", krows)
-    params = {**_RF_DEFAULTS, **(regressor_params or {})}
-    stats = fit_predictor(folder, rows, params, seed)
-    rules = dict(fusion_rules) if fusion_rules is not None else dict(DEFAULT_FUSION_RULES)
-    (folder / FUSION_RULES_FILE).write_text(json.dumps(rules, indent=2))
-    name = name or folder.name
-    meta = {
-        "name": name,
-        "version": "1.0",
-        "category": "cpu",
-        "format": "nn-meter-2.0 kernel predictors (sklearn RandomForestRegressor pickles) + fusion_rules.json",
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "device": device,
-        "measured_on": where,
-        "backend": backend if measure is None else "custom",
-        "threads": threads,
-        "clock": clock,
-        "repeats": repeats,
-        "warmup": warmup,
-        "overhead_ms": overhead,
-        "versions": _versions(),
-        "regressor": {"class": "sklearn.ensemble.RandomForestRegressor", "params": params, "seed": seed},
-        "kernels": stats,
-        "training_data": {k: f"{TRAINING_DATA_DIR}/{k}.csv" for k in rows},
-    }
-    (folder / METADATA_FILE).write_text(json.dumps(meta, indent=2))
-    _write_nnmeter_meta(folder, name, meta)
-    return folder
-
-
-class _Tiny(nn.Module):
+class Tiny(nn.Module):
     """The smallest model ONNX Runtime will run: one element-wise op on one element."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.relu(x)
 
 
-def _write_nnmeter_meta(folder: Path, name: str, meta: Mapping[str, Any]) -> None:
+def write_nnmeter_meta(folder: Path, name: str, meta: Mapping[str, Any]) -> None:
     entry = {"name": name, "version": float(meta.get("version", 1.0)), "category": meta.get("category", "cpu"),
              "package_location": str(folder), "kernel_predictors": sorted(p.stem for p in folder.glob("*.pkl"))}
     (folder / "nnmeter_meta.yaml").write_text(yaml.safe_dump(entry, sort_keys=False))
@@ -416,10 +315,13 @@ def rebuild_predictor(folder: str | os.PathLike) -> dict[str, dict[str, float]]:
     stats = fit_predictor(folder, rows, reg.get("params"), int(reg.get("seed", 0)))
     meta.setdefault("rebuilt", []).append({"at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                                            "previous_versions": meta.get("versions", {})})
-    meta["versions"] = _versions()
+    meta["versions"] = versions()
     meta["kernels"] = stats
     meta_path.write_text(json.dumps(meta, indent=2))
     if not (folder / FUSION_RULES_FILE).is_file():
         (folder / FUSION_RULES_FILE).write_text(json.dumps(DEFAULT_FUSION_RULES, indent=2))
-    _write_nnmeter_meta(folder, str(meta.get("name", folder.name)), meta)
+    write_nnmeter_meta(folder, str(meta.get("name", folder.name)), meta)
     return stats
+
+
+from nas_profiler_nnmeter.build import build_predictor  # noqa: E402 - the builder's entry point lives there

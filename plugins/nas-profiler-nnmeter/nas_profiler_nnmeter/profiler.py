@@ -14,6 +14,7 @@ from nas_core.shapes.costmodel import MAX_TABLE
 from nas_core.space.model_space import search_space
 
 from nas_profiler_nnmeter._nnmeter import kernel_features
+from nas_profiler_nnmeter.calibration import read_calibration
 from nas_profiler_nnmeter.graph import PASSTHROUGH, FusionRules, KernelGraph, unpredicted_warning
 from nas_profiler_nnmeter.predictors import LoadedPredictor, load_predictor
 
@@ -37,14 +38,21 @@ class NnMeterProfiler(CostModelProfiler):
     as nn-Meter does on whole models), and each kernel's prediction is cached per (kernel
     type, feature tuple). ``profile(sample)`` is then a table lookup, and
     ``expectation(probs)`` is exact and differentiable.
+
+    A predictor built with ``calibrate_on=`` carries ``calibration.json`` (whole models measured
+    end to end): the prediction is then ``scale * kernel sum + offset_ms``
+    (``calibrated=False``: the plain kernel sum, as nn-Meter computes it).
     """
 
     unit = "ms"
     metric = "latency"
 
     def __init__(self, model_space: torch.nn.Module, dummy_input: Any,
-                 predictor: str | os.PathLike = "cortexA76cpu_tflite21", predictor_version: str | float | None = None) -> None:
+                 predictor: str | os.PathLike = "cortexA76cpu_tflite21", predictor_version: str | float | None = None, calibrated: bool = True) -> None:
         self.predictor: LoadedPredictor = load_predictor(predictor, predictor_version)
+        self.calibration = read_calibration(self.predictor.folder) if calibrated else None
+        self.scale = float(self.calibration["scale"]) if self.calibration else 1.0
+        offset = float(self.calibration["offset_ms"]) if self.calibration else 0.0
         self.space = search_space(model_space)
         self.trace = trace(model_space, dummy_input)
         self.rules = FusionRules.from_dict(self.predictor.fusion_rules)
@@ -64,7 +72,8 @@ class NnMeterProfiler(CostModelProfiler):
             # the value is 0 when the op does not run (checked with a memo), so the term's own condition is True
             terms.append((node.idx, Term(value, True, f"{node.path}:latency")))
         self._prefill(terms)
-        self.cost_model = CostModel(self.space, [t for _, t in terms] + check_terms(self.trace), unit="ms")
+        extra = [Term(offset, True, "calibration:offset")] if offset else []
+        self.cost_model = CostModel(self.space, [t for _, t in terms] + extra + check_terms(self.trace), unit="ms")
         unpredicted_warning({k: v for k, v in self._unpredicted.items() if k not in _LAYOUT}, self.predictor.name)
 
     # -- kernels -------------------------------------------------------------------------------------
@@ -103,7 +112,7 @@ class NnMeterProfiler(CostModelProfiler):
         v = self._cache.get(key)
         if v is None:
             v = self._cache[key] = float(self.predictor.regressors[key[0]].predict([list(key[1])])[0])
-        return v
+        return v * self.scale
 
     def _prefill(self, terms: list[tuple[int, Term]]) -> None:
         """Predict every (kernel, features) the tables will need in one batch per kernel type."""
@@ -145,6 +154,12 @@ class NnMeterProfiler(CostModelProfiler):
             out.append({"path": node.path, "op": kernel["op"], "predictor": name,
                         "features": feats[1] if feats else None, "ms": ms})
         return out
+
+    def kernel_features(self, sample: Mapping[str, Any]) -> list[tuple[str, tuple]]:
+        """(kernel type, nn-Meter features) of every predicted kernel of ``sample``."""
+        sample = self.space.validate(sample)
+        keys = (self._key(node.idx, sample) for node in self.graph.nodes if node.idx in self._labels)
+        return [k for k in keys if k is not None]
 
     def __repr__(self) -> str:
         return f"NnMeterProfiler(predictor={self.predictor.name!r}, unit='ms', {self.cost_model.describe()})"

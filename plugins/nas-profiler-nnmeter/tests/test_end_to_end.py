@@ -31,7 +31,8 @@ X = torch.randn(1, 3, 32, 32)
 def built(tmp_path_factory):
     folder = tmp_path_factory.mktemp("pred") / "this-cpu"
     configs = default_kernel_configs(n_per_kernel=3, seed=1)
-    return build_predictor(folder, configs, repeats=3, warmup=1, threads=1)
+    # real timings with 3 runs on a shared machine: stability is tested in test_build_protocol.py
+    return build_predictor(folder, configs, repeats=3, warmup=1, threads=1, on_unstable="ignore")
 
 
 def test_built_folder_is_nn_meter_format_with_versions_and_training_data(built):
@@ -104,7 +105,8 @@ def test_custom_measure_function_and_features_match_nn_meter(tmp_path):
 
     cfgs = [KernelConfig("conv-bn-relu", cin=8, hw=8, cout=c, ks=3) for c in (8, 16)]
     folder = build_predictor(tmp_path / "fake", cfgs, measure=fake, subtract_overhead=False)
-    assert len(calls) == 2 and calls[0] == [(1, 8, 8, 8)]
+    # once per kernel and round of the protocol (repeats=30: 6 interleaved rounds)
+    assert len(calls) == 2 * 6 and calls.count([(1, 8, 8, 8)]) == 12
     assert cfgs[0].features() == [8, 8, 8, 3, 1, 8 * 8 * 8 * (9 * 8 + 1) / 1e6, 8 * (9 * 8 + 1) / 1e6]
     meta = json.loads((folder / "metadata.json").read_text())
     assert meta["backend"] == "custom" and meta["overhead_ms"] == 0.0

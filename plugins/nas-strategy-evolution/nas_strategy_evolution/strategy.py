@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 from nas_core.errors import ConfigError
 from nas_core.interfaces.strategy import SUCCEEDED, TrialResult
-from nas_core.strategy import SampleTrie, SeededStrategy, check_int, check_prob, random_state, set_random_state, usable_score
+from nas_core.strategy import SeededStrategy, check_int, check_prob, random_state, set_random_state, usable_score
 
 __all__ = ["RegularizedEvolution", "default_population_size"]
 
@@ -36,8 +36,11 @@ class RegularizedEvolution(SeededStrategy):
     oldest member dies (aging), whatever its score.
 
     Failed trials and rejected ones (including ``Filter(metric_if_rejected=x)`` penalties)
-    do not enter the population; with ``dedup`` they, like every proposed sample, are
-    never proposed again. When a mutation only yields samples already proposed
+    do not enter the population; with ``dedup`` they, like every proposed sample and every
+    sample equivalent to one (same canonical form), are never proposed again. A feasibility
+    predicate handed over by middleware (``Filter``) keeps every child and random sample
+    feasible: infeasible mutations are redrawn, never proposed. The saved state holds no
+    population and no seen-set: both are rebuilt from the history on resume. When a mutation only yields samples already proposed
     (``max_mutation_tries`` tournaments), a random unseen sample is proposed instead, and
     ``ask`` returns None once every sample has been proposed.
 
@@ -88,7 +91,6 @@ class RegularizedEvolution(SeededStrategy):
             )
         self.sample_size = self.sample_size_option or max(2, self.population_size // 2)
         self._rng = random.Random(self.seed)
-        self._seen = SampleTrie(codec.sizes)
         self.population: collections.deque[tuple[Indices, float]] = collections.deque()
         self._pending: dict[Indices, int] = {}
         self._mutable = [i for i, n in enumerate(codec.sizes) if n > 1]
@@ -102,9 +104,21 @@ class RegularizedEvolution(SeededStrategy):
 
     # -- proposing --------------------------------------------------------------------
     def _random(self) -> Indices | None:
+        proposals = self.proposals
         if self.dedup:
-            return self._seen.sample_unseen(self._rng)
-        return tuple(self._rng.randrange(n) for n in self.codec.sizes)
+            return proposals.draw(self._rng)
+        while True:
+            c = proposals.canonical(tuple(self._rng.randrange(n) for n in self.codec.sizes))
+            if proposals.is_feasible(c):
+                return c
+
+    def _admit(self, candidate: Indices) -> Indices | None:
+        """``candidate``'s canonical form if it may be proposed (new unless dedup is off, and feasible)."""
+        proposals = self.proposals
+        if self.dedup:
+            return proposals.admissible(candidate)
+        c = proposals.canonical(candidate)
+        return c if proposals.is_feasible(c) else None
 
     def _tournament(self) -> Indices:
         contenders = self._rng.sample(range(len(self.population)), self.sample_size)
@@ -134,9 +148,8 @@ class RegularizedEvolution(SeededStrategy):
         child: Indices | None = None
         if len(self.population) >= self.population_size:
             for _ in range(self.max_mutation_tries):
-                candidate = self._mutate(self._tournament())
-                if not self.dedup or candidate not in self._seen:
-                    child = candidate
+                child = self._admit(self._mutate(self._tournament()))
+                if child is not None:
                     self.n_mutations += 1
                     break
         if child is None:
@@ -144,26 +157,34 @@ class RegularizedEvolution(SeededStrategy):
             if child is None:
                 return None
             self.n_random += 1
-        self._seen.add(child)
+        self.proposals.mark(child)
         self._pending[child] = self._pending.get(child, 0) + 1
         return codec.decode(child)
 
     # -- learning ---------------------------------------------------------------------
     def tell(self, sample: Mapping[str, Any], result: TrialResult) -> None:
-        codec = self._require_setup()
-        indices = codec.encode(sample)
+        indices = self._require_proposals().canonical_of(sample)
         if self._pending.get(indices, 0) > 1:
             self._pending[indices] -= 1
         else:
             self._pending.pop(indices, None)
-        self._seen.add(indices)
+        self.proposals.mark(indices)
         self.n_told += 1
+        self._join(indices, result)
+
+    def _join(self, indices: Indices, result: TrialResult) -> None:
         score = usable_score(result)
         if result.status != SUCCEEDED or score is None:
             return
         self.population.append((indices, score))
         while len(self.population) > self.population_size:
             self.population.popleft()
+
+    def _restore(self, told: list[tuple[Indices, TrialResult]]) -> None:
+        """The population is the last ``population_size`` successes of the history (aging is first in, first out)."""
+        self.population.clear()
+        for indices, result in told:
+            self._join(indices, result)
 
     @property
     def pending(self) -> list[dict[str, Any]]:
@@ -178,8 +199,6 @@ class RegularizedEvolution(SeededStrategy):
             "mutation_prob": self.mutation_prob,
             "dedup": self.dedup,
             "rng": random_state(self._rng),
-            "seen": self._seen.to_list(),
-            "population": [[list(i), s] for i, s in self.population],
             "pending": [[list(i), n] for i, n in self._pending.items()],
             "counters": [self.n_told, self.n_mutations, self.n_random],
         }
@@ -190,7 +209,7 @@ class RegularizedEvolution(SeededStrategy):
         self.mutation_prob = float(state["mutation_prob"])
         self.dedup = bool(state["dedup"])
         set_random_state(self._rng, state["rng"])
-        self._seen = SampleTrie(self.codec.sizes, state["seen"])
-        self.population = collections.deque((tuple(i), float(s)) for i, s in state["population"])
         self._pending = {tuple(i): int(n) for i, n in state["pending"]}
+        for indices in self._pending:
+            self.proposals.mark(indices)
         self.n_told, self.n_mutations, self.n_random = (int(x) for x in state["counters"])

@@ -1,8 +1,10 @@
 """PolicyBasedRL: an autoregressive policy trained with PPO's clipped objective (plain torch)."""
 from __future__ import annotations
 
+import collections
 import math
 import numbers
+import random
 from typing import Any, Mapping
 
 import torch
@@ -11,7 +13,6 @@ from nas_core.errors import ConfigError
 from nas_core.threads import torch_threads
 from nas_core.interfaces.strategy import TrialResult
 from nas_core.strategy import (
-    SampleTrie,
     SeededStrategy,
     StrategyStateError,
     check_int,
@@ -19,10 +20,14 @@ from nas_core.strategy import (
     torch_generator_state,
     usable_score,
 )
+from nas_core.strategy.ranks import normal_score_of
 from nas_strategy_ppo.policy import AutoregressivePolicy
 from nas_strategy_ppo.serialize import from_jsonable, to_jsonable
 
 __all__ = ["PolicyBasedRL"]
+
+#: policy draws per ask that may be equivalent to a tried sample (unmasked) before a uniform draw
+_MAX_EQUIVALENT_DRAWS = 8
 
 Indices = tuple[int, ...]
 
@@ -45,8 +50,11 @@ class PolicyBasedRL(SeededStrategy):
     uniform. Each told score is the reward of its sample. After every ``batch_size``
     rewards the policy takes ``update_epochs`` Adam steps on PPO's clipped surrogate
     objective (clip ``clip``) plus ``entropy_coef`` x entropy, with advantages
-    ``(reward - baseline) / scale``: the baseline is an exponential moving average of past
-    rewards (decay ``baseline_decay``) and the scale the standard deviation of all
+    ``z(reward) - baseline``: ``z`` is the normal quantile of the reward's rank among the
+    ``reward_window`` most recent rewards (:func:`nas_core.strategy.ranks.normal_score_of`), so
+    a few failed or penalised samples scored 0 do not drown the differences among good ones,
+    and the baseline is an exponential moving average of past ``z`` (decay ``baseline_decay``).
+    Ranks rather than the standard deviation of all
     rewards so far.
 
     Unless ``allow_repeat``, values whose every completion was already proposed or told
@@ -68,6 +76,10 @@ class PolicyBasedRL(SeededStrategy):
         baseline_decay: moving-average decay of the reward baseline, in [0, 1).
         hidden_size: width of the GRU and the embeddings (>= 1).
         allow_repeat: allow proposing samples already proposed or told.
+        reward_window: recent rewards that a reward is ranked among (>= 2).
+        max_draws: policy draws per ``ask`` that may come out infeasible (under a predicate
+            handed over by ``Filter``) or equivalent to a tried sample before a uniform
+            feasible untried sample is proposed instead.
         seed: overrides the seed the runner passes to ``setup``; it seeds the policy's
             initial weights and the sampling ``torch.Generator``.
     """
@@ -76,7 +88,8 @@ class PolicyBasedRL(SeededStrategy):
 
     def __init__(self, batch_size: int = 4, update_epochs: int = 4, learning_rate: float = 0.05,
                  clip: float = 0.2, entropy_coef: float = 0.01, baseline_decay: float = 0.9,
-                 hidden_size: int = 32, allow_repeat: bool = False, seed: int | None = None) -> None:
+                 hidden_size: int = 32, allow_repeat: bool = False, max_draws: int = 100, reward_window: int = 64,
+                 seed: int | None = None) -> None:
         super().__init__(seed)
         self.batch_size = check_int("PolicyBasedRL", "batch_size", batch_size, 1)
         self.update_epochs = check_int("PolicyBasedRL", "update_epochs", update_epochs, 1)
@@ -90,6 +103,8 @@ class PolicyBasedRL(SeededStrategy):
         if not isinstance(allow_repeat, bool):
             raise ConfigError(f"PolicyBasedRL: allow_repeat must be True or False, got {allow_repeat!r}.")
         self.allow_repeat = allow_repeat
+        self.max_draws = check_int("PolicyBasedRL", "max_draws", max_draws, 1)
+        self.reward_window = check_int("PolicyBasedRL", "reward_window", reward_window, 2)
 
     def _setup(self) -> None:
         with torch.random.fork_rng(devices=[]):
@@ -97,44 +112,83 @@ class PolicyBasedRL(SeededStrategy):
             self.policy = AutoregressivePolicy(self.codec.sizes, self.hidden_size)
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=self.learning_rate)
         self._gen = torch.Generator().manual_seed(self.seed)
-        self._seen = SampleTrie(self.codec.sizes)
         self._pending: dict[Indices, list[dict[str, Any]]] = {}  # asked, not told: masks and log-prob
         self._buffer: list[dict[str, Any]] = []  # rewarded episodes waiting for the next update
         self.baseline: float | None = None
-        self._stats = [0, 0.0, 0.0]  # rewards seen: count, sum, sum of squares
+        self._recent: collections.deque[float] = collections.deque(maxlen=self.reward_window)  # from history
         self.n_updates = 0
 
     # -- proposing --------------------------------------------------------------------
     def ask(self) -> dict[str, Any] | None:
-        codec = self._require_setup()
-        if not self.allow_repeat and self._seen.remaining <= 0:
+        codec, proposals = self._require_setup(), self._require_proposals()
+        if not self.allow_repeat and proposals.seen.remaining <= 0:
             return None
+        chosen: Indices | None = None
+        episode: dict[str, Any] | None = None
+        with torch.no_grad(), torch_threads(1):
+            repeats = 0
+            for _ in range(self.max_draws):
+                raw, masks, logp = self._draw()
+                chosen, why = self._admit(raw)
+                if chosen is not None:
+                    episode = {"actions": list(raw), "masks": masks, "logp": logp}
+                    break
+                repeats += why == "tried"
+                if repeats >= _MAX_EQUIVALENT_DRAWS:
+                    break  # the masks cannot see equivalences: stop drawing samples equivalent to tried ones
+        if chosen is None:
+            # the policy keeps proposing tried or infeasible samples: a uniform feasible new one instead
+            rng = random.Random(int(torch.randint(2**31 - 1, (1,), generator=self._gen)))
+            chosen = proposals.draw(rng)
+            if chosen is None:
+                return None
+            episode = self._replay(chosen)
+        proposals.mark(chosen)
+        self._pending.setdefault(chosen, []).append(episode)
+        return codec.decode(chosen)
+
+    def _admit(self, raw: Indices) -> tuple[Indices | None, str]:
+        """``raw``'s canonical form and "", or None and why not ("tried" or "infeasible")."""
+        proposals = self.proposals
+        c = proposals.canonical(raw)
+        if not self.allow_repeat and not proposals.is_new(c):
+            return None, "tried"
+        return (c, "") if proposals.is_feasible(c) else (None, "infeasible")
+
+    def _masks_row(self, prefix: list[int]) -> list[bool]:
+        return [c > 0 for c in self.proposals.seen.unseen_counts(prefix)]
+
+    def _draw(self) -> tuple[Indices, list[list[bool]] | None, float]:
+        """One sample from the policy (values with no untried completion masked): actions, masks, log-prob."""
         prefix: list[int] = []
         masks: list[list[bool]] | None = None if self.allow_repeat else []
         logp = 0.0
+        x, h = self.policy.start[None], None
+        for t in range(len(self.codec.sizes)):
+            mask = None
+            if masks is not None:
+                row = self._masks_row(prefix)
+                masks.append(row)
+                mask = torch.tensor([row])
+            h, lp = self.policy.step(t, x, h, mask)
+            a = int(torch.multinomial(lp.exp()[0], 1, generator=self._gen))
+            logp += float(lp[0, a])
+            prefix.append(a)
+            x = self.policy.embeds[t](torch.tensor([a]))
+        return tuple(prefix), masks, logp
+
+    def _replay(self, indices: Indices) -> dict[str, Any]:
+        """The episode (masks, log-prob under the current policy) of a sample chosen without the policy."""
+        masks = None if self.allow_repeat else [self._masks_row(list(indices[:t])) for t in range(len(indices))]
+        tensor_masks = [None if masks is None else torch.tensor([masks[t]]) for t in range(len(indices))]
         with torch.no_grad(), torch_threads(1):
-            x, h = self.policy.start[None], None
-            for t in range(len(codec.sizes)):
-                mask = None
-                if masks is not None:
-                    row = [c > 0 for c in self._seen.unseen_counts(prefix)]
-                    masks.append(row)
-                    mask = torch.tensor([row])
-                h, lp = self.policy.step(t, x, h, mask)
-                a = int(torch.multinomial(lp.exp()[0], 1, generator=self._gen))
-                logp += float(lp[0, a])
-                prefix.append(a)
-                x = self.policy.embeds[t](torch.tensor([a]))
-        indices = tuple(prefix)
-        self._seen.add(indices)
-        self._pending.setdefault(indices, []).append({"masks": masks, "logp": logp})
-        return codec.decode(indices)
+            logp, _ = self.policy.evaluate(torch.tensor([indices]), tensor_masks)
+        return {"actions": list(indices), "masks": masks, "logp": float(logp[0])}
 
     # -- learning ---------------------------------------------------------------------
     def tell(self, sample: Mapping[str, Any], result: TrialResult) -> None:
-        codec = self._require_setup()
-        indices = codec.encode(sample)
-        self._seen.add(indices)
+        indices = self._require_proposals().canonical_of(sample)
+        self.proposals.mark(indices)
         episodes = self._pending.get(indices)
         episode = episodes.pop(0) if episodes else None
         if episodes is not None and not episodes:
@@ -142,11 +196,11 @@ class PolicyBasedRL(SeededStrategy):
         reward = usable_score(result)
         if reward is None:
             return
-        self._stats = [self._stats[0] + 1, self._stats[1] + reward, self._stats[2] + reward * reward]
+        self._recent.append(reward)
         if episode is None:
-            self._update_baseline([reward])
+            self._update_baseline([normal_score_of(reward, self._recent)])
             return
-        self._buffer.append({"indices": list(indices), "masks": episode["masks"], "logp": episode["logp"], "reward": reward})
+        self._buffer.append({"indices": episode["actions"], "masks": episode["masks"], "logp": episode["logp"], "reward": reward})
         if len(self._buffer) >= self.batch_size:
             with torch_threads(1):
                 self._update()
@@ -155,18 +209,12 @@ class PolicyBasedRL(SeededStrategy):
         for r in rewards:
             self.baseline = r if self.baseline is None else self.baseline_decay * self.baseline + (1 - self.baseline_decay) * r
 
-    def _scale(self) -> float:
-        n, s, ss = self._stats
-        if n < 2:
-            return 1.0
-        var = max(ss / n - (s / n) ** 2, 0.0)
-        return math.sqrt(var) if var > 1e-12 else 1.0
-
     def _update(self) -> None:
         batch, self._buffer = self._buffer, []
         rewards = [e["reward"] for e in batch]
-        baseline = self.baseline if self.baseline is not None else sum(rewards) / len(rewards)
-        adv = torch.tensor([(r - baseline) / self._scale() for r in rewards])
+        z = [normal_score_of(r, self._recent) for r in rewards]
+        baseline = self.baseline if self.baseline is not None else sum(z) / len(z)
+        adv = torch.tensor([v - baseline for v in z])
         actions = torch.tensor([e["indices"] for e in batch])
         masks = [
             torch.tensor([e["masks"][t] if e["masks"] is not None else [True] * n for e in batch])
@@ -182,7 +230,7 @@ class PolicyBasedRL(SeededStrategy):
             loss.backward()
             torch.nn.utils.clip_grad_norm_(self.policy.parameters(), 5.0)
             self.optimizer.step()
-        self._update_baseline(rewards)
+        self._update_baseline(z)
         self.n_updates += 1
 
     def probabilities(self) -> dict[str, list[float]]:
@@ -213,11 +261,9 @@ class PolicyBasedRL(SeededStrategy):
             "policy": to_jsonable(self.policy.state_dict()),
             "optimizer": to_jsonable(self.optimizer.state_dict()),
             "generator": torch_generator_state(self._gen),
-            "seen": self._seen.to_list(),
             "pending": [[list(i), eps] for i, eps in self._pending.items()],
             "buffer": list(self._buffer),
             "baseline": self.baseline,
-            "stats": list(self._stats),
             "n_updates": self.n_updates,
         }
 
@@ -233,10 +279,17 @@ class PolicyBasedRL(SeededStrategy):
         self.policy.load_state_dict(from_jsonable(state["policy"]))
         self.optimizer.load_state_dict(from_jsonable(state["optimizer"]))
         set_torch_generator_state(self._gen, state["generator"])
-        self._seen = SampleTrie(self.codec.sizes, state["seen"])
         self._pending = {tuple(i): [dict(e) for e in eps] for i, eps in state["pending"]}
+        for indices in self._pending:
+            self.proposals.mark(indices)
         self._buffer = [dict(e) for e in state["buffer"]]
         self.baseline = state["baseline"]
-        n, s, ss = state["stats"]
-        self._stats = [int(n), float(s), float(ss)]
         self.n_updates = int(state["n_updates"])
+
+    def _restore(self, told: list[tuple[Indices, TrialResult]]) -> None:
+        """The recent rewards are the last ``reward_window`` usable scores of the history."""
+        self._recent.clear()
+        for _, result in told:
+            reward = usable_score(result)
+            if reward is not None:
+                self._recent.append(reward)

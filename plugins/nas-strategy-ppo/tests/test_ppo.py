@@ -78,7 +78,7 @@ def test_rewards_from_filter_penalties_and_no_reward_for_failures():
     assert ppo.n_updates == 0 and len(ppo._buffer) == 1
     ppo.tell(c, TrialResult(0.5))
     assert ppo.n_updates == 1
-    assert sample_key(a) in {sample_key(space.validate(s)) for s in map(ppo.codec.decode, ppo._seen)}
+    assert sample_key(a) in {sample_key(space.validate(s)) for s in map(ppo.codec.decode, ppo.proposals.seen)}
 
 
 def test_tensor_state_round_trip_is_exact():

@@ -1,4 +1,4 @@
-"""Random search: each sample drawn uniformly, never the same one twice (by default)."""
+"""Random search: each sample drawn uniformly, never the same architecture twice (by default)."""
 from __future__ import annotations
 
 import random
@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 from nas_core.errors import ConfigError
 from nas_core.interfaces.strategy import TrialResult
-from nas_core.strategy import SampleTrie, SeededStrategy, random_state, set_random_state
+from nas_core.strategy import SeededStrategy, random_state, set_random_state
 
 __all__ = ["Random"]
 
@@ -15,13 +15,19 @@ class Random(SeededStrategy):
     """Uniform random search.
 
     With ``dedup=True`` (default) every proposal is drawn uniformly among the samples not
-    proposed or told so far, so no sample is ever proposed twice, and ``ask`` returns None
-    once the space is exhausted. With ``dedup=False`` each label's value is drawn
-    independently and uniformly (repeats possible; the search never ends by itself).
+    proposed or told so far and then made canonical (labels it leaves unused set to their
+    defaults), so no architecture is ever proposed twice, and ``ask`` returns None once the
+    space is exhausted. With ``dedup=False`` each label's value is drawn independently and
+    uniformly (repeats possible; the search never ends by itself).
+
+    When middleware hands over a feasibility predicate (``Filter``, see
+    :meth:`~nas_core.Strategy.add_feasibility`), samples are drawn among feasible ones only.
+    The state is the generator and a counter: the set of tried samples is rebuilt from the
+    history on resume.
 
     Args:
         seed: overrides the seed the runner passes to ``setup`` (same seed, same samples).
-        dedup: never propose a sample twice.
+        dedup: never propose an architecture twice.
     """
 
     name = "random"
@@ -34,31 +40,44 @@ class Random(SeededStrategy):
 
     def _setup(self) -> None:
         self._rng = random.Random(self.seed)
-        self._seen = SampleTrie(self.codec.sizes)
+        self._pending: dict[tuple[int, ...], int] = {}
         self.n_asked = 0
 
     def ask(self) -> dict[str, Any] | None:
-        codec = self._require_setup()
+        codec, proposals = self._require_setup(), self._require_proposals()
         if self.dedup:
-            indices = self._seen.sample_unseen(self._rng)
+            indices = proposals.draw(self._rng)
             if indices is None:
                 return None
         else:
-            indices = tuple(self._rng.randrange(n) for n in codec.sizes)
-        self._seen.add(indices)
+            while True:
+                raw = tuple(self._rng.randrange(n) for n in codec.sizes)
+                indices = proposals.canonical(raw)
+                if proposals.is_feasible(indices):
+                    break
+        proposals.mark(indices)
+        self._pending[indices] = self._pending.get(indices, 0) + 1
         self.n_asked += 1
         return codec.decode(indices)
 
     def tell(self, sample: Mapping[str, Any], result: TrialResult) -> None:
         # Random search does not learn; a sample it did not propose (e.g. replayed history)
-        # is still marked as seen so that it is not proposed later.
-        codec = self._require_setup()
-        self._seen.add(codec.encode(sample))
+        # is still marked as tried so that it is not proposed later.
+        proposals = self._require_proposals()
+        indices = proposals.canonical_of(sample)
+        if self._pending.get(indices, 0) > 1:
+            self._pending[indices] -= 1
+        else:
+            self._pending.pop(indices, None)
+        proposals.mark(indices)
 
     def _state(self) -> dict[str, Any]:
-        return {"dedup": self.dedup, "rng": random_state(self._rng), "seen": self._seen.to_list(), "n_asked": self.n_asked}
+        return {"dedup": self.dedup, "rng": random_state(self._rng), "n_asked": self.n_asked,
+                "pending": [[list(i), n] for i, n in self._pending.items()]}
 
     def _load_state(self, state: Mapping[str, Any]) -> None:
         set_random_state(self._rng, state["rng"])
-        self._seen = SampleTrie(self.codec.sizes, state["seen"])
         self.n_asked = int(state["n_asked"])
+        self._pending = {tuple(i): int(n) for i, n in state.get("pending", [])}
+        for indices in self._pending:
+            self.proposals.mark(indices)

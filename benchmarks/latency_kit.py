@@ -1,0 +1,51 @@
+"""Shared figures of the latency benchmarks (device_latency.py, nnmeter_accuracy.py)."""
+from __future__ import annotations
+
+import math
+import os
+from typing import Any, Sequence
+
+import numpy as np
+from scipy.stats import kendalltau
+
+from nas_profiler_device.measurer import LocalMeasurer
+from nas_profiler_device.protocol import MeasurementProtocol
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
+
+
+def accuracy(pred: Sequence[float], meas: Sequence[float]) -> dict[str, float]:
+    """Share within +-10 %, RMSE, worst relative error, mean predicted/measured, Kendall's tau."""
+    p, m = np.asarray(pred, float), np.asarray(meas, float)
+    rel = p / m - 1.0
+    return {"within_10pct": float(np.mean(np.abs(rel) <= 0.10)), "rmse_ms": math.sqrt(float(np.mean((p - m) ** 2))),
+            "worst": float(rel[np.argmax(np.abs(rel))]), "mean_ratio": float(np.mean(p / m)),
+            "kendall_tau": float(kendalltau(p, m).statistic)}
+
+
+def line(label: str, fig: dict[str, float]) -> str:
+    return (f"  {label:<34} within +-10%: {fig['within_10pct']:6.1%}   RMSE {fig['rmse_ms']:.3f} ms   worst "
+            f"{fig['worst']:+6.1%}   mean pred/meas {fig['mean_ratio']:.3f}   Kendall tau {fig['kendall_tau']:.3f}")
+
+
+def build_spread(predictions: Sequence[Sequence[float]]) -> dict[str, float]:
+    """Per architecture (max - min) / mean over builds: median and largest."""
+    arr = np.asarray(predictions, float)
+    if arr.shape[0] < 2:
+        return {"median": 0.0, "max": 0.0}
+    spread = (arr.max(0) - arr.min(0)) / arr.mean(0)
+    return {"median": float(np.median(spread)), "max": float(spread.max())}
+
+
+def measure_truth(space: Any, samples: Sequence[dict], x: Any, threads: int, clock: str, repeats: int) -> list[float]:
+    """What a user sees: every architecture measured end to end, raw (no speed reference), the
+    architectures interleaved round-robin under the shared protocol (25 at a time: memory)."""
+    measurer = LocalMeasurer("onnxruntime", threads, repeats, 5, "cpu", clock)
+    out: list[float] = []
+    for start in range(0, len(samples), 25):
+        items = [(space.freeze(s).eval(), [x]) for s in samples[start:start + 25]]
+        out += [f.ms for f in measurer.measure_interleaved(items, MeasurementProtocol.for_repeats(repeats, warmup=5))]
+    return out
