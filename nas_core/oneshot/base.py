@@ -1,9 +1,11 @@
-"""BaseOneShot: what every one-shot strategy shares (seeding, data, export)."""
+"""BaseOneShot: what every one-shot strategy shares (seeding, data, warm-up, export)."""
 from __future__ import annotations
 
 import json
 import os
 import random
+import warnings
+from pathlib import Path
 from typing import Any, Callable, ClassVar, Mapping
 
 import torch
@@ -14,9 +16,18 @@ from nas_core.errors import ConfigError, NasError
 from nas_core.interfaces.strategy import OneShotStrategy
 from nas_core.space.architecture import FORMATS, export_architecture
 from nas_core.oneshot.data import split_loaders
+from nas_core.oneshot.export import (
+    EXPORT_METHODS, Budget, ExportConfig, ExportReport, NoFeasibleExportError, checked_export, draw_samples, top_k_samples,
+)
+from nas_core.oneshot.sampling import FairPathSampler
 from nas_core.oneshot.supernet import Supernet
 
-__all__ = ["BaseOneShot", "check_positive_int", "check_positive"]
+__all__ = ["BaseOneShot", "check_positive_int", "check_positive", "default_warmup"]
+
+
+def default_warmup(epochs: int) -> int:
+    """Warm-up epochs when none are given: the first 40 % (at least one when there are two epochs or more)."""
+    return 0 if epochs < 2 else max(1, (2 * epochs) // 5)
 
 
 def check_positive_int(who: str, name: str, value: Any, minimum: int = 1) -> int:
@@ -33,21 +44,45 @@ class BaseOneShot(OneShotStrategy):
     """Trains a :class:`Supernet` of the space with a trainer's loaders, loss and optimizer.
 
     Subclasses set :attr:`weighted` and implement :meth:`_search` (the training loop) and
-    :meth:`_choose` (the exported sample). ``fit`` runs under a forked, seeded torch RNG:
-    the same seed gives the same exported architecture. ``on_epoch(epoch, epochs, info)``
-    (optional) is called after each epoch: the experiment runner uses it for progress.
+    :meth:`_argmax` (the distribution's most likely sample). ``fit`` runs under a forked,
+    seeded torch RNG: the same seed gives the same exported architecture whatever ran before.
+    ``on_epoch(epoch, epochs, info)`` (optional) is called after each epoch: the experiment
+    runner uses it for progress.
+
+    *Warm-up*: for the first ``warmup_epochs`` (default :func:`default_warmup`, 40 % of the
+    epochs) the architecture does not move and the weights train one path per batch, drawn
+    by a :class:`FairPathSampler` (every candidate of a label equally often).
+
+    *Export*: ``export_mode="checked"`` (default) ranks the most probable architectures
+    within the budget (plus a few sampled ones) by their validation accuracy with the
+    supernet's inherited weights (:mod:`nas_core.oneshot.export`, settings in
+    ``export_config``); ``"argmax"`` takes the most likely sample unchecked. The budget is
+    the penalty's baseline (or the filter's max); :attr:`export_report` says what was done.
     """
 
     weighted: ClassVar[bool] = True
+    WARMUP_PATIENCE: ClassVar[int] = 1000
 
     def __init__(self, *, epochs: int = 10, seed: int = 0, arch_data: str = "split", arch_fraction: float = 0.5,
-                 gradient_clip: float | None = 5.0) -> None:
+                 gradient_clip: float | None = 5.0, warmup_epochs: int | None = None,
+                 export_mode: str = "checked", export_config: ExportConfig | None = None) -> None:
         who = type(self).__name__
         self.epochs = check_positive_int(who, "epochs", epochs)
         self.seed = check_positive_int(who, "seed", seed, minimum=0)
         self.arch_data = check_choice(who, "arch_data", arch_data, ("split", "val"))
         self.arch_fraction = check_positive(who, "arch_fraction", arch_fraction)
         self.gradient_clip = None if gradient_clip is None else check_positive(who, "gradient_clip", gradient_clip)
+        self.warmup_epochs = (default_warmup(self.epochs) if warmup_epochs is None
+                              else check_positive_int(who, "warmup_epochs", warmup_epochs, minimum=0))
+        if export_mode not in EXPORT_METHODS:
+            raise ValueError(f"{who} export_mode must be one of {EXPORT_METHODS}, got {export_mode!r}.")
+        self.export_mode = export_mode
+        if export_config is not None and not isinstance(export_config, ExportConfig):
+            raise TypeError(f"{who} export_config must be an ExportConfig, got {type(export_config).__name__}.")
+        self.export_config = export_config or ExportConfig()
+        self.export_report: ExportReport | None = None
+        self._arch_data: Any = None
+        self._fair: FairPathSampler | None = None
         self.supernet: Supernet | None = None
         self.history: list[dict[str, Any]] = []
         self.on_epoch: Callable[[int, int, dict[str, Any]], None] | None = None
@@ -72,10 +107,14 @@ class BaseOneShot(OneShotStrategy):
                 if callable(parallel):
                     self.supernet.net = parallel(self.supernet.net)
                 self._prepare(model_space, trainer)
+                self._arch_data = arch_data
+                self._fair = FairPathSampler(self.supernet.arch.domains, torch.Generator().manual_seed(self.seed + 7))
+                self._device = device
                 self._search(self.supernet, trainer, weight_data, arch_data, device)
                 self._sample = self.supernet.space.validate(self._choose(self.supernet))
             finally:
                 random.setstate(state)
+                self._arch_data = None
 
     def export(self, file: str | os.PathLike | None = None, fmt: str = "name") -> dict[str, Any]:
         """The chosen sample (deterministic); with ``file``, also written as architecture JSON (seed 004)."""
@@ -85,6 +124,9 @@ class BaseOneShot(OneShotStrategy):
             raise ConfigError(f"unknown architecture format {fmt!r}; use one of {FORMATS}.")
         if file is not None:
             export_architecture(self.supernet.space, self._sample, fmt=fmt, file=file)
+            if self.export_report is not None:
+                Path(file).with_suffix(".export.json").write_text(json.dumps(
+                    {"strategy": repr(self), **self.export_report.as_dict()}, indent=1, default=repr) + "\n")
         return dict(self._sample)
 
     def probabilities(self) -> dict[str, list[float]]:
@@ -107,8 +149,81 @@ class BaseOneShot(OneShotStrategy):
                 device: torch.device) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def _choose(self, supernet: Supernet) -> Mapping[str, Any]:
+    def _argmax(self, supernet: Supernet) -> Mapping[str, Any]:
+        """The distribution's most likely sample (what ``export_mode="argmax"`` exports)."""
         return supernet.export()
+
+    def _budget(self) -> Budget | None:
+        """The bound the export must meet: the penalty's baseline (``nonlinear`` positive or absolute)."""
+        penalty = getattr(self, "penalty", None)
+        if penalty is None or getattr(penalty, "nonlinear", "positive") == "linear":
+            return None
+        return Budget(penalty.profiler.profile, penalty.baseline, getattr(penalty.profiler, "unit", ""))
+
+    def _unchecked_objective(self) -> bool:
+        """True when a hardware term without a bound steers the search: ranking by accuracy alone would ignore it."""
+        penalty = getattr(self, "penalty", None)
+        return penalty is not None and getattr(penalty, "nonlinear", "positive") == "linear"
+
+    def _likely(self, supernet: Supernet, k: int, budget: Budget) -> list[dict[str, Any]]:
+        """The ``k`` most probable samples within ``budget``."""
+        return [s for _, s in top_k_samples(supernet.arch.probs(), supernet.arch.domains, k, budget.feasible)]
+
+    def _sampled(self, supernet: Supernet, n: int, budget: Budget, generator: torch.Generator) -> list[dict[str, Any]]:
+        """``n`` draws from the distribution within ``budget``."""
+        return draw_samples(supernet.arch.probs(), supernet.arch.domains, n, generator, budget.feasible)
+
+    def _choose(self, supernet: Supernet) -> Mapping[str, Any]:
+        if self.export_mode == "argmax" or self._unchecked_objective():
+            sample = dict(self._argmax(supernet))
+            why = "argmax" if self.export_mode == "argmax" else "argmax (hardware objective without a bound)"
+            self.export_report = ExportReport(why, sample)
+            return sample
+        cfg = self.export_config
+        budget = self._budget() or Budget(lambda s: 0.0, None)
+        budget = budget.cached()
+        gen = torch.Generator().manual_seed(self.seed + 41)
+        batches = []
+        for batch in self._arch_data:
+            if len(batches) >= cfg.batches:
+                break
+            batches.append(batch)
+        likely = self._likely(supernet, cfg.top_k, budget)
+        sampled = self._sampled(supernet, cfg.sampled, budget, gen)
+        try:
+            self.export_report = checked_export(supernet, batches, budget, device=self._device, generator=gen,
+                                                likely=likely, sampled=sampled, explore=cfg.explore,
+                                                explore_floor=cfg.explore_floor, tie_band=cfg.tie_band)
+        except NoFeasibleExportError as err:  # a soft penalty whose budget nothing meets: the cheapest likely one
+            if budget.hard:
+                raise
+            likely = self._likely(supernet, cfg.top_k, Budget(lambda s: 0.0, None))
+            cheapest = min(likely, key=budget.cost)
+            warnings.warn(f"{err} Exporting the cheapest of the {len(likely)} most probable architectures "
+                          f"({budget.cost(cheapest):g}{' ' + budget.unit if budget.unit else ''}).", stacklevel=2)
+            self.export_report = ExportReport("checked (nothing within the budget: the cheapest likely one)",
+                                              dict(cheapest))
+        return self.export_report.sample
+
+    def _warmup_step(self, supernet: Supernet, trainer: Any, x: Any, y: Any, optimizer: Any,
+                     weights: list[nn.Parameter]) -> float:
+        """A weight step on the next fair path (warm-up: the architecture does not move)."""
+        assert self._fair is not None
+        sample = self._fair()
+        for _ in range(self.WARMUP_PATIENCE):
+            if self._trainable(sample):
+                break
+            sample = self._fair()
+        else:
+            raise NoFeasibleExportError(
+                f"{type(self).__name__} warm-up: {self.WARMUP_PATIENCE} fair samples in a row were rejected by the "
+                "filter; widen its range.")
+        supernet.set_sample(sample)
+        return self._weight_step(supernet, trainer, x, y, optimizer, weights)
+
+    def _trainable(self, sample: Mapping[str, Any]) -> bool:
+        """Whether a sample may be trained (a strategy with a filter rejects what it rejects)."""
+        return True
 
     def _clip(self, params: list[nn.Parameter]) -> None:
         if self.gradient_clip is not None:

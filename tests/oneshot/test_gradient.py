@@ -24,9 +24,9 @@ def _marginal_costs(space, prof):
 
 
 @pytest.mark.parametrize("make", [
-    lambda pen: DARTS(epochs=2, arch_lr=0.05, penalty=pen),
-    lambda pen: DARTS(epochs=2, arch_lr=0.05, penalty=pen, gumbel=True),
-    lambda pen: ProxylessNAS(epochs=2, arch_lr=0.05, penalty=pen),
+    lambda pen: DARTS(epochs=2, warmup_epochs=0, arch_lr=0.05, penalty=pen),
+    lambda pen: DARTS(epochs=2, warmup_epochs=0, arch_lr=0.05, penalty=pen, gumbel=True),
+    lambda pen: ProxylessNAS(epochs=2, warmup_epochs=0, arch_lr=0.05, penalty=pen),
 ], ids=["darts", "darts-gumbel", "proxyless"])
 def test_penalty_alone_moves_probability_to_cheaper_candidates(make):
     torch.manual_seed(0)

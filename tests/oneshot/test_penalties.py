@@ -124,7 +124,7 @@ def test_proxyless_hardware_loss_arguments(space_and_profiler):
 @pytest.mark.skipif("flops" not in nas_core.available("profiler"), reason="needs the flops profiler plugin")
 def test_applied_hardware_by_registry_name_moves_expected_cost():
     space = DigitsOneShotSpace()
-    strategy = ProxylessNAS(epochs=2, arch_lr=0.05, applied_hardware="flops", dummy_input=(1, 1, 8, 8),
+    strategy = ProxylessNAS(epochs=2, warmup_epochs=0, arch_lr=0.05, applied_hardware="flops", dummy_input=(1, 1, 8, 8),
                             grad_reg_loss_type="add#linear", grad_reg_loss_params={"lambda": 5.0}, ref_latency=1e4)
     strategy.fit(space, ZeroLossTrainer(n=32))
     assert type(strategy.profiler).__name__ == "FlopsProfiler"

@@ -8,7 +8,8 @@ import torch.nn.functional as F
 
 from nas_core.errors import ConfigError
 from nas_core.oneshot import BaseOneShot, ExpectationProfilerPenalty, Supernet, check_penalty, forever, to_device
-from nas_core.oneshot.base import check_positive, check_positive_int
+from nas_core.oneshot.base import check_positive
+from nas_core.oneshot.export import ExportConfig
 
 from nas_strategy_darts.unrolled import mixer, unrolled_arch_grad
 
@@ -24,9 +25,11 @@ class DARTS(BaseOneShot):
     weights by Gumbel-softmax samples whose temperature anneals from ``tau_max`` to
     ``tau_min``. ``penalty`` is an :class:`ExpectationProfilerPenalty`: it is added to the
     architecture loss on the expected cost under the softmax probabilities, so its gradient
-    reaches the logits. :meth:`export` is the argmax of the logits. ``unrolled=True`` is
-    second-order DARTS: the architecture gradient goes through one virtual weight step
-    (:mod:`nas_strategy_darts.unrolled`).
+    reaches the logits. ``unrolled=True`` is second-order DARTS: the architecture gradient
+    goes through one virtual weight step (:mod:`nas_strategy_darts.unrolled`). Warm-up
+    (default: the first 40 % of the epochs) trains the weights on fair single paths with the
+    architecture frozen; :meth:`export` is the checked export (``export_mode="argmax"``: the
+    argmax of the logits), see :class:`BaseOneShot`.
     """
 
     name = "darts"
@@ -34,10 +37,12 @@ class DARTS(BaseOneShot):
 
     def __init__(self, *, epochs: int = 10, arch_lr: float = 3e-4, arch_weight_decay: float = 1e-3,
                  penalty: ExpectationProfilerPenalty | None = None, gumbel: bool = False, tau_max: float = 10.0,
-                 tau_min: float = 0.1, warmup_epochs: int = 0, seed: int = 0, arch_data: str = "split",
-                 arch_fraction: float = 0.5, gradient_clip: float | None = 5.0, unrolled: bool = False) -> None:
+                 tau_min: float = 0.1, warmup_epochs: int | None = None, seed: int = 0, arch_data: str = "split",
+                 arch_fraction: float = 0.5, gradient_clip: float | None = 5.0, unrolled: bool = False,
+                 export_mode: str = "checked", export_config: ExportConfig | None = None) -> None:
         super().__init__(epochs=epochs, seed=seed, arch_data=arch_data, arch_fraction=arch_fraction,
-                         gradient_clip=gradient_clip)
+                         gradient_clip=gradient_clip, warmup_epochs=warmup_epochs, export_mode=export_mode,
+                         export_config=export_config)
         check_penalty("DARTS", penalty, ExpectationProfilerPenalty)
         self.penalty = penalty
         self.arch_lr = check_positive("DARTS", "arch_lr", arch_lr)
@@ -47,7 +52,6 @@ class DARTS(BaseOneShot):
         self.tau_min = check_positive("DARTS", "tau_min", tau_min)
         if self.tau_min > self.tau_max:
             raise ConfigError(f"DARTS tau_min ({tau_min}) is above tau_max ({tau_max}); swap them.")
-        self.warmup_epochs = check_positive_int("DARTS", "warmup_epochs", warmup_epochs, minimum=0)
         self.unrolled = bool(unrolled)
 
     def _tau(self, epoch: int) -> float:
@@ -98,11 +102,15 @@ class DARTS(BaseOneShot):
             supernet.train()
             w_total, a_total, steps = 0.0, 0.0, 0
             for batch in weight_data:
-                if epoch >= self.warmup_epochs and self.unrolled:
-                    a_total += self.unrolled_arch_step(supernet, trainer, batch, next(arch_iter), a_opt, w_opt, tau, device)
-                elif epoch >= self.warmup_epochs:
-                    a_total += self.arch_step(supernet, trainer, next(arch_iter), a_opt, tau, device)
                 x, y = to_device(batch, device)
+                if epoch < self.warmup_epochs:
+                    w_total += self._warmup_step(supernet, trainer, x, y, w_opt, weights)
+                    steps += 1
+                    continue
+                if self.unrolled:
+                    a_total += self.unrolled_arch_step(supernet, trainer, batch, next(arch_iter), a_opt, w_opt, tau, device)
+                else:
+                    a_total += self.arch_step(supernet, trainer, next(arch_iter), a_opt, tau, device)
                 supernet.set_weights({l: w.detach() for l, w in self.mix_weights(supernet, tau).items()})
                 w_total += self._weight_step(supernet, trainer, x, y, w_opt, weights)
                 steps += 1

@@ -1,6 +1,7 @@
 """ENAS: shared weights trained on controller samples; the controller learns from validation reward."""
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Mapping
 
 import torch
@@ -12,6 +13,7 @@ from nas_core.oneshot import (
     to_device,
 )
 from nas_core.oneshot.base import check_positive, check_positive_int
+from nas_core.oneshot.export import Budget, ExportConfig
 
 from nas_strategy_enas.controller import Controller
 
@@ -46,9 +48,11 @@ class ENAS(BaseOneShot):
                  penalty: SampleProfilerPenalty | None = None,
                  filter: RangeProfilerFilter | Callable[[Mapping[str, Any]], bool] | None = None,  # noqa: A002
                  export_candidates: int = 256, seed: int = 0, arch_data: str = "split", arch_fraction: float = 0.5,
-                 gradient_clip: float | None = 5.0) -> None:
+                 gradient_clip: float | None = 5.0, warmup_epochs: int | None = None, export_mode: str = "checked",
+                 export_config: ExportConfig | None = None) -> None:
         super().__init__(epochs=epochs, seed=seed, arch_data=arch_data, arch_fraction=arch_fraction,
-                         gradient_clip=gradient_clip)
+                         gradient_clip=gradient_clip, warmup_epochs=warmup_epochs, export_mode=export_mode,
+                         export_config=export_config)
         check_penalty("ENAS", penalty, SampleProfilerPenalty)
         if filter is not None and not callable(filter):
             raise ConfigTypeError(
@@ -80,6 +84,9 @@ class ENAS(BaseOneShot):
 
     def _legal(self, sample: Mapping[str, Any]) -> bool:
         return self.filter is None or bool(self.filter(sample))
+
+    def _trainable(self, sample: Mapping[str, Any]) -> bool:
+        return self._legal(sample)
 
     def draw(self, supernet: Supernet, generator: torch.Generator) -> tuple[dict[str, Any], torch.Tensor, torch.Tensor]:
         """A legal sample from the controller, with its log-probability and entropy."""
@@ -129,12 +136,18 @@ class ENAS(BaseOneShot):
             supernet.train()
             w_total, steps = 0.0, 0
             for batch in weight_data:
+                x, y = to_device(batch, device)
+                steps += 1
+                if epoch < self.warmup_epochs:
+                    w_total += self._warmup_step(supernet, trainer, x, y, w_opt, weights)
+                    continue
                 with torch.no_grad():
                     sample, _, _ = self.draw(supernet, gen)
                 supernet.set_sample(sample)
-                x, y = to_device(batch, device)
                 w_total += self._weight_step(supernet, trainer, x, y, w_opt, weights)
-                steps += 1
+            if epoch < self.warmup_epochs:
+                self._end_epoch(epoch, {"weight_loss": w_total / max(steps, 1), "reward": None, "baseline": baseline})
+                continue
             rewards = []
             for _ in range(self.ctrl_steps):
                 sample, logp, entropy = self.draw(supernet, gen)
@@ -155,7 +168,48 @@ class ENAS(BaseOneShot):
             return super().probabilities()
         return dict(zip(self.supernet.arch.labels, self.controller.greedy_probabilities()))
 
-    def _choose(self, supernet: Supernet) -> Mapping[str, Any]:
+    # -- export -------------------------------------------------------------------------------
+    def _budget(self) -> Budget | None:
+        """The penalty's baseline, else the filter's max (a plain function filter: feasible = accepted)."""
+        budget = super()._budget()
+        if budget is not None:
+            if self.filter is None:
+                return budget
+            base = budget  # the penalty's bound, and the filter's: illegal samples cost infinitely much
+            return Budget(lambda s: float(base.cost(s)) if self._legal(s) else math.inf, base.limit, base.unit,
+                          hard=True)
+        if isinstance(self.filter, RangeProfilerFilter):
+            if self.filter.min is None:
+                return Budget(self.filter.cost, self.filter.max, getattr(self.filter.profiler, "unit", ""), hard=True)
+        if self.filter is not None:
+            return Budget(lambda s: 0.0 if self._legal(s) else 1.0, 0.0, hard=True)
+        return None
+
+    def _controller_samples(self, supernet: Supernet, n: int, generator: torch.Generator,
+                            budget: Budget) -> list[tuple[float, dict[str, Any]]]:
+        assert self.controller is not None
+        out: dict[str, tuple[float, dict[str, Any]]] = {}
+        with torch.no_grad():
+            choices, logp, _ = self.controller(greedy=True)
+            draws = [(float(logp), choices)]
+            for _ in range(n):
+                c, lp, _ = self.controller(generator)
+                draws.append((float(lp), c))
+        for lp, c in draws:
+            s = self._decode(supernet, c)
+            if budget.feasible(s):
+                out.setdefault(repr(sorted((k, repr(v)) for k, v in s.items())), (lp, s))
+        return sorted(out.values(), key=lambda t: -t[0])
+
+    def _likely(self, supernet: Supernet, k: int, budget: Budget) -> list[dict[str, Any]]:
+        """The greedy decode and the most probable of ``export_candidates`` controller draws, within the budget."""
+        gen = torch.Generator().manual_seed(self.seed + 31)
+        return [s for _, s in self._controller_samples(supernet, self.export_candidates, gen, budget)[:k]]
+
+    def _sampled(self, supernet: Supernet, n: int, budget: Budget, generator: torch.Generator) -> list[dict[str, Any]]:
+        return [s for _, s in self._controller_samples(supernet, n, generator, budget)[:n]]
+
+    def _argmax(self, supernet: Supernet) -> Mapping[str, Any]:
         assert self.controller is not None
         with torch.no_grad():
             choices, _, _ = self.controller(greedy=True)

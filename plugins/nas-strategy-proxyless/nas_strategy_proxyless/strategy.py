@@ -9,7 +9,8 @@ from torch import nn
 from nas_core.errors import ConfigError
 
 from nas_core.oneshot import BaseOneShot, ExpectationProfilerPenalty, Supernet, check_penalty, forever, to_device
-from nas_core.oneshot.base import check_positive, check_positive_int
+from nas_core.oneshot.base import check_positive
+from nas_core.oneshot.export import ExportConfig
 
 from nas_strategy_proxyless.gates import binary_gates, sample_paths
 from nas_strategy_proxyless.hardware import resolve_hardware
@@ -50,17 +51,18 @@ class ProxylessNAS(BaseOneShot):
     name = "proxyless"
     weighted = True
 
-    def __init__(self, *, epochs: int = 10, warmup_epochs: int = 0, arch_lr: float = 1e-3,
+    def __init__(self, *, epochs: int = 10, warmup_epochs: int | None = None, arch_lr: float = 1e-3,
                  arch_weight_decay: float = 0.0, penalty: ExpectationProfilerPenalty | None = None,
                  grad_reg_loss_type: str | None = "add#linear", grad_reg_loss_params: dict[str, float] | None = None,
                  applied_hardware: str | Any = None, dummy_input: Any = None, ref_latency: float = 65.0,
                  two_path: bool = True, entropy_weight: float = 0.0, seed: int = 0, arch_data: str = "split", arch_fraction: float = 0.5,
-                 gradient_clip: float | None = 5.0) -> None:
+                 gradient_clip: float | None = 5.0, export_mode: str = "checked",
+                 export_config: ExportConfig | None = None) -> None:
         super().__init__(epochs=epochs, seed=seed, arch_data=arch_data, arch_fraction=arch_fraction,
-                         gradient_clip=gradient_clip)
+                         gradient_clip=gradient_clip, warmup_epochs=warmup_epochs, export_mode=export_mode,
+                         export_config=export_config)
         check_penalty("ProxylessNAS", penalty, ExpectationProfilerPenalty)
         self.penalty = penalty
-        self.warmup_epochs = check_positive_int("ProxylessNAS", "warmup_epochs", warmup_epochs, minimum=0)
         self.arch_lr = check_positive("ProxylessNAS", "arch_lr", arch_lr)
         self.arch_weight_decay = check_positive("ProxylessNAS", "arch_weight_decay", arch_weight_decay, allow_zero=True)
         self.two_path = bool(two_path)
@@ -153,10 +155,13 @@ class ProxylessNAS(BaseOneShot):
             w_total, a_total, steps = 0.0, 0.0, 0
             for batch in weight_data:
                 x, y = to_device(batch, device)
+                if epoch < self.warmup_epochs:
+                    w_total += self._warmup_step(supernet, trainer, x, y, w_opt, weights)
+                    steps += 1
+                    continue
                 supernet.set_sample(self.sample(supernet, gen))
                 w_total += self._weight_step(supernet, trainer, x, y, w_opt, weights)
-                if epoch >= self.warmup_epochs:
-                    a_total += self.arch_step(supernet, trainer, next(arch_iter), a_opt, gen, device)
+                a_total += self.arch_step(supernet, trainer, next(arch_iter), a_opt, gen, device)
                 steps += 1
             info: dict[str, Any] = {"weight_loss": w_total / max(steps, 1), "arch_loss": a_total / max(steps, 1)}
             with torch.no_grad():

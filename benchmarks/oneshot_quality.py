@@ -1,0 +1,194 @@
+"""One-shot search quality on the exhaustive digits tables (issue #19).
+
+    nice -n 10 .venv/bin/python benchmarks/oneshot_quality.py [--spaces digits_wide digits_deep]
+        [--strategies darts enas proxyless] [--percentiles 10 30 50] [--seeds 5] [--epochs 10]
+
+Each one-shot strategy runs with its default settings (as a user calls it: the trainer, a
+MACs profiler and a penalty whose baseline is the budget) on a space of
+``digits_spaces.py``; its export is looked up in the space's table (every network trained
+twice with the table's recipe). Per strategy, space and budget (the p-th percentile of the
+table's MACs) it prints, as medians over the seeds: the export's cost / budget, its table
+accuracy and its rank among the feasible networks (the share of them it beats or ties:
+1.0 = the best; infeasible = 0), for the checked export and for the argmax of the same run,
+beside random search given the same CPU time (feasible networks drawn uniformly, each
+"trained" once: it sees one training seed's accuracy from the table and keeps the best).
+
+Missing table entries (while the table is still being generated) are trained on demand
+with the table's recipe and appended to its partial files, so the generator reuses them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from digits_data import DATA_DIR, DigitsTable, digits_split  # noqa: E402
+from digits_spaces import SPACES, canonical  # noqa: E402
+import make_digits_tables as gen  # noqa: E402
+
+from nas_core.oneshot import ExpectationProfilerPenalty, SampleProfilerPenalty  # noqa: E402
+from nas_core.oneshot.testing import MacsProfiler  # noqa: E402
+from nas_trainer_classification import ClassificationTrainer  # noqa: E402
+
+
+def load_table(name: str) -> DigitsTable:
+    """The finished table, or (while it is generated) every record of its partial files."""
+    path = DATA_DIR / f"{name}.json.gz"
+    if path.exists():
+        return DigitsTable.load(name, path)
+    done = gen.read_done(name)
+    table = DigitsTable(name, {"records": [{k: v for k, v in r.items() if k != "index"} for r in done.values()],
+                               "partial": True})
+    print(f"[{name}: table not finished, using {len(done)} of its records (a uniform subsample)]")
+    return table
+
+
+class Lookup:
+    """Table lookups that train a missing network on demand (the table's recipe and seeds)."""
+
+    def __init__(self, name: str, table: DigitsTable) -> None:
+        self.name, self.table = name, table
+        self._index = {json.dumps(s, sort_keys=True): i for i, s in enumerate(gen.canonical_samples(name))}
+        self._extra: dict[str, dict[str, Any]] = {}
+        self._data = None
+
+    def __call__(self, sample: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return self.table.lookup(sample)
+        except KeyError:
+            pass
+        key = json.dumps(canonical(self.name, sample), sort_keys=True)
+        if key not in self._extra:
+            self._data = self._data or digits_split()
+            rec = gen.evaluate(self.name, self._index[key], json.loads(key), self._data)
+            with (DATA_DIR / "partial" / f"{self.name}.shard-bench.jsonl").open("a") as fh:
+                fh.write(json.dumps(rec) + "\n")
+            self._extra[key] = rec
+        return self._extra[key]
+
+
+def make_strategy(kind: str, profiler: Any, budget: float, seed: int, epochs: int) -> Any:
+    if kind == "darts":
+        from nas_strategy_darts import DARTS
+        return DARTS(epochs=epochs, seed=seed, penalty=ExpectationProfilerPenalty(profiler, budget))
+    if kind == "proxyless":
+        from nas_strategy_proxyless import ProxylessNAS
+        return ProxylessNAS(epochs=epochs, seed=seed, penalty=ExpectationProfilerPenalty(profiler, budget))
+    if kind == "enas":
+        from nas_strategy_enas import ENAS
+        return ENAS(epochs=epochs, seed=seed, penalty=SampleProfilerPenalty(profiler, budget))
+    raise SystemExit(f"unknown strategy {kind!r}")
+
+
+def rank(table: DigitsTable, rec: dict[str, Any], budget: float) -> float:
+    if rec["macs"] > budget:
+        return 0.0
+    feas = [r["val_accuracy"] for r in table.records if r["macs"] <= budget]
+    return sum(a <= rec["val_accuracy"] for a in feas) / max(len(feas), 1)
+
+
+def random_search(table: DigitsTable, budget: float, cpu_s: float, seed: int) -> tuple[dict[str, Any], int]:
+    """Best of the feasible networks random search trains in ``cpu_s`` (each costs its table train_cpu_s)."""
+    rng = random.Random(seed)
+    feas = [r for r in table.records if r["macs"] <= budget]
+    spent, best, n = 0.0, None, 0
+    while True:
+        r = rng.choice(feas)
+        spent += r.get("train_cpu_s", 0.5)
+        if n and spent > cpu_s:
+            break
+        n += 1
+        if best is None or r["seeds"][0] > best["seeds"][0]:
+            best = r
+    return best, n
+
+
+def run(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Every (seed, space, percentile, strategy) run, seeds outermost (a cut-short run covers every cell)."""
+    data = digits_split()
+    rows = []
+    tables = {name: load_table(name) for name in args.spaces}
+    lookups = {name: Lookup(name, tables[name]) for name in args.spaces}
+    profilers = {name: MacsProfiler(SPACES[name](), torch.zeros(1, 1, 8, 8)) for name in args.spaces}
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
+        for name in args.spaces:
+            table, lookup, profiler = tables[name], lookups[name], profilers[name]
+            for p in args.percentiles:
+                budget = table.budget("macs", p)
+                p = int(p) if float(p).is_integer() else p
+                for kind in args.strategies:
+                    trainer = ClassificationTrainer(train=(data[0], data[1]), val=(data[2], data[3]),
+                                                    batch_size=gen.BATCH, lr=gen.LR, seed=seed)
+                    strategy = make_strategy(kind, profiler, budget, seed, args.epochs)
+                    cpu0 = time.process_time()
+                    strategy.fit(SPACES[name](), trainer)
+                    cpu_s = time.process_time() - cpu0
+                    checked = lookup(strategy.export())
+                    argmax = lookup(dict(strategy._argmax(strategy.supernet)))
+                    rs, n_rs = random_search(table, budget, cpu_s, seed)
+                    row = {"space": name, "p": p, "budget": budget, "strategy": kind, "seed": seed, "cpu_s": cpu_s,
+                           "checked": {"cost": checked["macs"] / budget, "acc": checked["val_accuracy"],
+                                       "rank": rank(table, checked, budget), "sample": checked["sample"]},
+                           "argmax": {"cost": argmax["macs"] / budget, "acc": argmax["val_accuracy"],
+                                      "rank": rank(table, argmax, budget)},
+                           "random": {"cost": rs["macs"] / budget, "acc": rs["val_accuracy"],
+                                      "rank": rank(table, rs, budget), "trials": n_rs}}
+                    rows.append(row)
+                    if args.out:
+                        with args.out.open("a") as fh:
+                            fh.write(json.dumps(row) + "\n")
+                    print(json.dumps({k: row[k] for k in ("space", "p", "strategy", "seed")}
+                                     | {"cpu_s": round(cpu_s, 1), "checked_rank": round(row["checked"]["rank"], 3),
+                                        "checked_cost": round(row["checked"]["cost"], 2),
+                                        "argmax_rank": round(row["argmax"]["rank"], 3),
+                                        "random_rank": round(row["random"]["rank"], 3)}), flush=True)
+    return rows
+
+
+def summary(rows: list[dict[str, Any]]) -> str:
+    med = statistics.median
+    lines = ["| space | p | strategy | seeds | cost/budget | accuracy | rank (checked) | rank (argmax) | "
+             "argmax cost/budget | random: rank (trials) | CPU s |", "|" + "---|" * 11]
+    keys = sorted({(r["space"], r["p"], r["strategy"]) for r in rows}, key=lambda k: (k[0], k[1], k[2]))
+    for sp, p, st in keys:
+        g = [r for r in rows if (r["space"], r["p"], r["strategy"]) == (sp, p, st)]
+        lines.append(
+            f"| {sp} | {p:g} | {st} | {len(g)} | {med(r['checked']['cost'] for r in g):.2f} | {med(r['checked']['acc'] for r in g):.3f} | "
+            f"{med(r['checked']['rank'] for r in g):.2f} | {med(r['argmax']['rank'] for r in g):.2f} | "
+            f"{med(r['argmax']['cost'] for r in g):.2f} | {med(r['random']['rank'] for r in g):.2f} "
+            f"({med(r['random']['trials'] for r in g):.0f}) | {med(r['cpu_s'] for r in g):.0f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--spaces", nargs="+", default=list(SPACES), choices=list(SPACES))
+    ap.add_argument("--strategies", nargs="+", default=["darts", "enas", "proxyless"])
+    ap.add_argument("--percentiles", nargs="+", type=float, default=[10, 30, 50])
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--first-seed", type=int, default=0, help="seeds first_seed .. first_seed + seeds - 1")
+    ap.add_argument("--epochs", type=int, default=10, help="the strategies' default")
+    ap.add_argument("--out", type=Path, default=None, help="also append every run as a JSON line here")
+    ap.add_argument("--summarize", type=Path, default=None, help="only print the summary of a --out file")
+    args = ap.parse_args(argv)
+    if args.summarize:
+        print(summary([json.loads(line) for line in args.summarize.read_text().splitlines() if line.strip()]))
+        return
+    torch.set_num_threads(1)
+    print(f"load {os.getloadavg()}, torch {torch.__version__}, 1 thread")
+    rows = run(args)
+    print(summary(rows))
+    print(f"load {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()

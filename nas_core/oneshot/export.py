@@ -1,0 +1,222 @@
+"""Checked export: rank likely architectures by the supernet's own validation accuracy.
+
+The argmax of an architecture distribution is a guess: weight-sharing search drifts to
+cheap, parameter-free paths, and a penalty balances the *expected* cost, not the argmax's.
+:func:`checked_export` instead gathers candidates — the ``top_k`` most probable samples
+within the budget, ``sampled`` draws from the distribution and ``explore`` uniform draws
+filling the budget — scores each with the supernet's inherited weights on validation
+batches (as SPOS and Once-for-All do), and returns the best feasible one.
+
+Everything is seeded by the ``generator`` passed in: the same supernet and seed give the
+same answer whatever ran before in the process.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import torch
+
+from nas_core.errors import NasError
+from nas_core.oneshot.data import to_device
+
+__all__ = ["Budget", "ExportConfig", "ExportReport", "NoFeasibleExportError", "top_k_samples", "checked_export", "EXPORT_METHODS"]
+
+EXPORT_METHODS = ("checked", "argmax")
+
+
+class NoFeasibleExportError(NasError, RuntimeError):
+    """No candidate architecture met the budget."""
+
+
+@dataclass
+class Budget:
+    """``cost(sample) <= limit`` is feasible; ``limit=None``: every sample is.
+
+    ``hard``: a filter's bound (nothing outside may be exported) rather than a penalty's.
+    """
+
+    cost: Callable[[Mapping[str, Any]], float]
+    limit: float | None = None
+    unit: str = ""
+    hard: bool = False
+
+    def feasible(self, sample: Mapping[str, Any]) -> bool:
+        return self.limit is None or float(self.cost(sample)) <= self.limit
+
+    def cached(self) -> "Budget":
+        """The same budget, its cost memoised per sample (profilers can be slow)."""
+        memo: dict[str, float] = {}
+        cost = self.cost
+
+        def cached_cost(sample: Mapping[str, Any]) -> float:
+            key = _key(sample)
+            if key not in memo:
+                memo[key] = float(cost(sample))
+            return memo[key]
+
+        return Budget(cached_cost, self.limit, self.unit, self.hard)
+
+
+@dataclass
+class ExportConfig:
+    """Settings of the checked export.
+
+    ``top_k`` most probable samples within the budget, ``sampled`` draws of the
+    distribution, ``explore`` uniform draws costing ``explore_floor``..1.0 x the budget,
+    each scored on up to ``batches`` batches of the architecture data.
+    """
+
+    top_k: int = 8
+    sampled: int = 8
+    explore: int = 16
+    explore_floor: float = 0.7
+    batches: int = 8
+    tie_band: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name in ("top_k", "sampled", "explore", "batches"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < (1 if name in ("top_k", "batches") else 0):
+                raise ValueError(f"ExportConfig {name} must be an integer >= {1 if name in ('top_k', 'batches') else 0}, "
+                                 f"got {v!r}.")
+        if isinstance(self.tie_band, bool) or not isinstance(self.tie_band, (int, float)) or self.tie_band < 0:
+            raise ValueError(f"ExportConfig tie_band must be a number >= 0, got {self.tie_band!r}.")
+        if not 0.0 <= self.explore_floor <= 1.0:
+            raise ValueError(f"ExportConfig explore_floor must be between 0 and 1, got {self.explore_floor!r}.")
+
+
+@dataclass
+class ExportReport:
+    """What :func:`checked_export` did: the method, and each ranked candidate's score."""
+
+    method: str
+    sample: dict[str, Any]
+    ranked: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "sample": self.sample, "ranked": self.ranked}
+
+
+def _key(sample: Mapping[str, Any]) -> str:
+    return repr(sorted((k, repr(v)) for k, v in sample.items()))
+
+
+def top_k_samples(probs: Mapping[str, torch.Tensor], domains: Mapping[str, Sequence[Any]], k: int,
+                  accept: Callable[[Mapping[str, Any]], bool] = lambda s: True,
+                  max_visits: int = 20000) -> list[tuple[float, dict[str, Any]]]:
+    """The ``k`` most probable accepted samples of a factorised distribution, best first.
+
+    ``probs[label]`` is a probability vector over ``domains[label]``. Best-first search over
+    the product (each step moves one label to its next most likely value), visiting at most
+    ``max_visits`` samples. Returns ``(log-probability, sample)`` pairs.
+    """
+    labels = list(domains)
+    logp = {l: torch.log(probs[l].detach().double().clamp_min(1e-300)).tolist() for l in labels}
+    order = {l: sorted(range(len(domains[l])), key=lambda i, l=l: (-logp[l][i], i)) for l in labels}
+
+    def total(ranks: tuple[int, ...]) -> float:
+        return sum(logp[l][order[l][r]] for l, r in zip(labels, ranks))
+
+    start = tuple(0 for _ in labels)
+    heap = [(-total(start), start)]
+    seen = {start}
+    out: list[tuple[float, dict[str, Any]]] = []
+    visits = 0
+    while heap and len(out) < k and visits < max_visits:
+        neg, ranks = heapq.heappop(heap)
+        visits += 1
+        sample = {l: domains[l][order[l][r]] for l, r in zip(labels, ranks)}
+        if accept(sample):
+            out.append((-neg, sample))
+        for j, l in enumerate(labels):
+            if ranks[j] + 1 < len(domains[l]):
+                nxt = ranks[:j] + (ranks[j] + 1,) + ranks[j + 1:]
+                if nxt not in seen:
+                    seen.add(nxt)
+                    heapq.heappush(heap, (-total(nxt), nxt))
+    return out
+
+
+def draw_samples(probs: Mapping[str, torch.Tensor], domains: Mapping[str, Sequence[Any]], n: int,
+                 generator: torch.Generator, accept: Callable[[Mapping[str, Any]], bool] = lambda s: True,
+                 tries: int = 50) -> list[dict[str, Any]]:
+    """Up to ``n`` accepted draws of the factorised distribution (``tries`` draws per wanted sample at most)."""
+    out = []
+    for _ in range(n * tries):
+        if len(out) >= n:
+            break
+        s = {l: domains[l][int(torch.multinomial(probs[l].detach().float().cpu(), 1, generator=generator))]
+             for l in domains}
+        if accept(s):
+            out.append(s)
+    return out
+
+
+@torch.no_grad()
+def supernet_accuracy(supernet: Any, sample: Mapping[str, Any], batches: Sequence[Any], device: torch.device) -> float:
+    """Top-1 accuracy of ``sample`` run with the supernet's inherited weights on ``batches`` (eval mode)."""
+    supernet.set_sample(sample)
+    was_training = supernet.training
+    supernet.eval()
+    correct, total = 0, 0
+    try:
+        for batch in batches:
+            x, y = to_device(batch, device)
+            out = supernet(x)
+            correct += int((out.argmax(dim=-1) == y).sum())
+            total += int(y.numel())
+    finally:
+        supernet.train(was_training)
+    return correct / max(total, 1)
+
+
+def checked_export(supernet: Any, batches: Iterable[Any], budget: Budget, *, device: torch.device,
+                   generator: torch.Generator, likely: list[dict[str, Any]], sampled: list[dict[str, Any]],
+                   explore: int = 0, explore_floor: float = 0.7, tie_band: float = 0.0) -> ExportReport:
+    """Score ``likely`` + ``sampled`` + ``explore`` uniform draws and return the best feasible one.
+
+    ``likely`` and ``sampled`` come from the strategy's distribution (already within the
+    budget); ``explore`` more are drawn uniformly from the space, kept when they cost between
+    ``explore_floor`` and 1.0 times the budget (so the answer can fill the budget when the
+    distribution has drifted to cheap paths). Accuracies within ``tie_band`` binomial standard
+    errors of the best are ties, won by the costliest (then the earlier, likelier, candidate).
+    """
+    batches = list(batches)
+    candidates: list[tuple[str, dict[str, Any]]] = [("likely", s) for s in likely] + [("sampled", s) for s in sampled]
+    if explore and budget.limit is not None:
+        space = supernet.space
+        floor = explore_floor * budget.limit
+        rng = random.Random(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
+        found = 0
+        for _ in range(explore * 50):
+            if found >= explore:
+                break
+            s = space.random(rng)
+            c = float(budget.cost(s))
+            if floor <= c <= budget.limit:
+                candidates.append(("explore", s))
+                found += 1
+    unique: dict[str, tuple[str, dict[str, Any]]] = {}
+    for origin, s in candidates:
+        unique.setdefault(_key(s), (origin, s))
+    ranked = []
+    n_examples = sum(int(to_device(b, device)[1].numel()) for b in batches)
+    for origin, s in unique.values():
+        if not budget.feasible(s):
+            continue
+        acc = supernet_accuracy(supernet, s, batches, device)
+        ranked.append({"sample": dict(s), "accuracy": acc, "cost": float(budget.cost(s)), "origin": origin})
+    if not ranked:
+        raise NoFeasibleExportError(
+            f"checked export: none of {len(unique)} candidate architectures fits the budget "
+            f"({budget.limit:g}{' ' + budget.unit if budget.unit else ''}); raise the budget or check the profiler."
+        )
+    top = max(r["accuracy"] for r in ranked)
+    band = tie_band * math.sqrt(max(top * (1 - top), 1e-4) / max(n_examples, 1))
+    ties = [i for i, r in enumerate(ranked) if r["accuracy"] >= top - band - 1e-12]
+    best = max(ties, key=lambda i: (ranked[i]["cost"], -i))
+    return ExportReport("checked", dict(ranked[best]["sample"]), ranked)
