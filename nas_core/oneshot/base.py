@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from nas_core.checks import check_choice, check_int, check_number
-from nas_core.errors import ConfigError, NasError
+from nas_core.errors import ConfigError, ConfigTypeError, NasError
 from nas_core.interfaces.strategy import OneShotStrategy
 from nas_core.space.architecture import FORMATS, export_architecture
 from nas_core.oneshot.data import split_loaders
@@ -75,10 +75,10 @@ class BaseOneShot(OneShotStrategy):
         self.warmup_epochs = (default_warmup(self.epochs) if warmup_epochs is None
                               else check_positive_int(who, "warmup_epochs", warmup_epochs, minimum=0))
         if export_mode not in EXPORT_METHODS:
-            raise ValueError(f"{who} export_mode must be one of {EXPORT_METHODS}, got {export_mode!r}.")
+            raise ConfigError(f"{who} export_mode must be one of {EXPORT_METHODS}, got {export_mode!r}.")
         self.export_mode = export_mode
         if export_config is not None and not isinstance(export_config, ExportConfig):
-            raise TypeError(f"{who} export_config must be an ExportConfig, got {type(export_config).__name__}.")
+            raise ConfigTypeError(f"{who} export_config must be an ExportConfig, got {type(export_config).__name__}.")
         self.export_config = export_config or ExportConfig()
         self.export_report: ExportReport | None = None
         self._arch_data: Any = None
@@ -183,7 +183,7 @@ class BaseOneShot(OneShotStrategy):
         budget = self._budget() or Budget(lambda s: 0.0, None)
         budget = budget.cached()
         gen = torch.Generator().manual_seed(self.seed + 41)
-        batches = []
+        batches: list[Any] = []
         for batch in self._arch_data:
             if len(batches) >= cfg.batches:
                 break

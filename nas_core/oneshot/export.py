@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import torch
 
-from nas_core.errors import NasError
+from nas_core.errors import ConfigError, NasError
 from nas_core.oneshot.data import to_device
 
 __all__ = ["Budget", "ExportConfig", "ExportReport", "NoFeasibleExportError", "top_k_samples", "checked_export", "EXPORT_METHODS"]
@@ -81,12 +81,12 @@ class ExportConfig:
         for name in ("top_k", "sampled", "explore", "batches"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < (1 if name in ("top_k", "batches") else 0):
-                raise ValueError(f"ExportConfig {name} must be an integer >= {1 if name in ('top_k', 'batches') else 0}, "
+                raise ConfigError(f"ExportConfig {name} must be an integer >= {1 if name in ('top_k', 'batches') else 0}, "
                                  f"got {v!r}.")
         if isinstance(self.tie_band, bool) or not isinstance(self.tie_band, (int, float)) or self.tie_band < 0:
-            raise ValueError(f"ExportConfig tie_band must be a number >= 0, got {self.tie_band!r}.")
+            raise ConfigError(f"ExportConfig tie_band must be a number >= 0, got {self.tie_band!r}.")
         if not 0.0 <= self.explore_floor <= 1.0:
-            raise ValueError(f"ExportConfig explore_floor must be between 0 and 1, got {self.explore_floor!r}.")
+            raise ConfigError(f"ExportConfig explore_floor must be between 0 and 1, got {self.explore_floor!r}.")
 
 
 @dataclass
@@ -116,7 +116,11 @@ def top_k_samples(probs: Mapping[str, torch.Tensor], domains: Mapping[str, Seque
     """
     labels = list(domains)
     logp = {l: torch.log(probs[l].detach().double().clamp_min(1e-300)).tolist() for l in labels}
-    order = {l: sorted(range(len(domains[l])), key=lambda i, l=l: (-logp[l][i], i)) for l in labels}
+    def most_likely_first(label: str) -> list[int]:
+        lp: list[float] = logp[label]
+        return sorted(range(len(domains[label])), key=lambda i: (-lp[i], i))
+
+    order = {l: most_likely_first(l) for l in labels}
 
     def total(ranks: tuple[int, ...]) -> float:
         return sum(logp[l][order[l][r]] for l, r in zip(labels, ranks))
@@ -145,7 +149,7 @@ def draw_samples(probs: Mapping[str, torch.Tensor], domains: Mapping[str, Sequen
                  generator: torch.Generator, accept: Callable[[Mapping[str, Any]], bool] = lambda s: True,
                  tries: int = 50) -> list[dict[str, Any]]:
     """Up to ``n`` accepted draws of the factorised distribution (``tries`` draws per wanted sample at most)."""
-    out = []
+    out: list[dict[str, Any]] = []
     for _ in range(n * tries):
         if len(out) >= n:
             break
@@ -203,7 +207,7 @@ def checked_export(supernet: Any, batches: Iterable[Any], budget: Budget, *, dev
     unique: dict[str, tuple[str, dict[str, Any]]] = {}
     for origin, s in candidates:
         unique.setdefault(_key(s), (origin, s))
-    ranked = []
+    ranked: list[dict[str, Any]] = []
     n_examples = sum(int(to_device(b, device)[1].numel()) for b in batches)
     for origin, s in unique.values():
         if not budget.feasible(s):

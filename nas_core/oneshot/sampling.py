@@ -12,6 +12,8 @@ from typing import Any, Mapping, Sequence
 
 import torch
 
+from nas_core.errors import ConfigError
+
 __all__ = ["FairPathSampler"]
 
 
@@ -20,7 +22,7 @@ class FairPathSampler:
 
     def __init__(self, domains: Mapping[str, Sequence[Any]], generator: torch.Generator) -> None:
         if not domains:
-            raise ValueError("FairPathSampler needs at least one label with a domain.")
+            raise ConfigError("FairPathSampler needs at least one label with a domain.")
         self.domains = {l: list(d) for l, d in domains.items()}
         self.generator = generator
         self._queues: dict[str, list[int]] = {l: [] for l in self.domains}

@@ -88,6 +88,13 @@ def test_one_shot_errors_are_nas_errors():
         RangeProfilerFilter(profiler)
     with pytest.raises(ConfigError, match="EstimatedExpectationProfiler: num_samples must be an integer >= 2"):
         EstimatedExpectationProfiler(profiler, space, num_samples=1)
+    from nas_core.oneshot.export import ExportConfig
+    from nas_core.oneshot.sampling import FairPathSampler
+
+    with pytest.raises(ConfigError, match="tie_band"):
+        ExportConfig(tie_band=-1)
+    with pytest.raises(ConfigError, match="FairPathSampler needs at least one label"):
+        FairPathSampler({}, generator=None)
 
 
 def test_an_input_choice_fed_the_wrong_number_of_inputs_is_a_space_error():
