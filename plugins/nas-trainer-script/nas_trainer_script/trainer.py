@@ -140,7 +140,9 @@ class ScriptTrainer(Trainer):
                 if forward is not None:
                     intermediate, _ = read_reports(reports, complete_only=not done)
                     for value in intermediate[sent:]:
-                        forward(sent, self.intermediate_of(value))  # may raise the pruner's stop
+                        report = self.intermediate_of(value)
+                        if report is not None:  # a learning-curve point: it carries the objective
+                            forward(sent, report)  # may raise the pruner's stop
                         sent += 1
                 if done:
                     return int(proc.returncode)
@@ -158,9 +160,16 @@ class ScriptTrainer(Trainer):
             raise
 
     def intermediate_of(self, value: Any) -> Any:
-        """An intermediate report as the experiment's reporting API takes it (NNI's ``"default"`` is the objective)."""
-        if isinstance(value, Mapping) and "default" in value:
-            value = {(self.objective if k == "default" else k): v for k, v in value.items()}
+        """An intermediate report as the experiment's reporting API takes it (NNI's ``"default"`` is the objective).
+
+        None for a dict without the objective: it is no point of the learning curve (pruners compare the
+        objective), so it is not forwarded.
+        """
+        if isinstance(value, Mapping):
+            if "default" in value:
+                value = {(self.objective if k == "default" else k): v for k, v in value.items()}
+            if self.objective not in value:
+                return None
         return value
 
     def metrics_of(self, final: Any) -> dict[str, float]:
