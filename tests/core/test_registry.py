@@ -110,11 +110,15 @@ def test_fake_distribution_duplicate_through_entry_points(fake_distribution):
         nas_core.create("profiler", "same")
 
 
-def _nas(*args, env=None):
+def _discovery_env():
+    """The environment without the plugin filter: discovery is what these tests check."""
     import os
 
-    # discovery is what these tests check: whatever NAS_CORE_PLUGINS says in the calling shell
-    e = {k: v for k, v in os.environ.items() if k not in ("NAS_CORE_PLUGINS", "NAS_CORE_DISABLE_PLUGINS")}
+    return {k: v for k, v in os.environ.items() if k not in ("NAS_CORE_PLUGINS", "NAS_CORE_DISABLE_PLUGINS")}
+
+
+def _nas(*args, env=None):
+    e = _discovery_env()
     e.update(env or {})
     return subprocess.run([sys.executable, "-m", "nas_core.cli.main", *args], capture_output=True, text=True, env=e,
                           timeout=120)
@@ -154,6 +158,6 @@ def test_example_plugin_pip_installed_is_discovered(tmp_path):
         "print(p.profile({'conv1': 0, 'skipcon': []}))\n"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                         env={**os.environ, **env}, timeout=120)
+                         env={**_discovery_env(), **env}, timeout=120)
     assert run.returncode == 0, run.stderr
     assert float(run.stdout.strip()) == 5.0  # conv1, conv2, conv3, fc1, fc2
