@@ -21,7 +21,8 @@ from nas_core.space import InputChoice, LayerChoice, ModelSpace, ValueChoice, sa
 
 __all__ = ["ToyNet", "toy_space", "toy_score", "run_schedule", "assert_reproducible", "assert_resumes_exactly",
            "assert_no_repeats", "hashed_score", "wide_space", "wide_score", "assert_state_compact", "assert_only_feasible",
-           "NestedNet", "nested_space", "assert_no_equivalents", "assert_conformance"]
+           "NestedNet", "nested_space", "assert_no_equivalents", "assert_conformance", "assert_filter_guides",
+           "assert_guided_search"]
 
 
 class ToyNet(ModelSpace):
@@ -303,4 +304,31 @@ def assert_conformance(factory: Callable[[], Strategy]) -> None:
     assert_state_compact(factory)
     space = wide_space()
     assert_only_feasible(factory, space, lambda s: s["w0"] + s["w1"] <= 3)  # 3 of 100 value pairs: 3 %
+    assert_no_equivalents(factory)
+
+
+def assert_filter_guides(factory: Callable[[], Strategy]) -> None:
+    """A ``Filter`` hands its predicate to the strategy: every proposal meets it and nothing is rejected."""
+    from nas_core.strategy.middleware import Chain, Filter
+
+    flt = Filter(lambda s: s["w0"] == 7 and s["w1"] == 7, patience=3)
+    chain = Chain(factory(), flt)
+    chain.setup(wide_space(), 0)
+    assert flt.guiding
+    for _ in range(20):
+        s = chain.ask()
+        assert s is not None and s["w0"] == 7 and s["w1"] == 7
+    assert flt.n_rejected == 0 and chain.drain_rejected() == []
+
+
+def assert_guided_search(factory: Callable[[], Strategy]) -> None:
+    """What the runner relies on from a constraint-aware strategy: a compact state, an exact resume on a
+    space with equivalent samples, only feasible proposals at 1 % feasibility, a guiding Filter, and no
+    two proposals that build the same network."""
+    short, long = assert_state_compact(factory)
+    assert long <= short * 1.25 + 1024
+    assert_resumes_exactly(factory, nested_space(), rounds=12, resume_after=5)
+    asked = assert_only_feasible(factory, wide_space(), lambda s: s["w0"] == 7 and s["w1"] == 7, rounds=25)  # 1 %
+    assert len(asked) == 50
+    assert_filter_guides(factory)
     assert_no_equivalents(factory)
