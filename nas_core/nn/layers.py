@@ -339,6 +339,9 @@ class Parametrized(MutableLayer):
     def freeze(self, sample: Mapping[str, Any]) -> nn.Module:
         return self.variant(sample)
 
+    def active_children(self, sample: Mapping[str, Any]) -> list[nn.Module]:
+        return [self.variant(sample)]
+
     def extra_repr(self) -> str:
         return f"{self.torch_cls.__name__}, {self.init_args}"
 

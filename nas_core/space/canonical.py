@@ -33,19 +33,12 @@ def _labels_of(module: MutableModule) -> list[str]:
     return labels
 
 
-def _branches(module: nn.Module, sample: Mapping[str, Any]) -> list[nn.Module]:
+def _running_children(module: nn.Module, sample: Mapping[str, Any]) -> list[nn.Module]:
     """The children of ``module`` that run under ``sample``."""
-    from nas_core.nn.layers import Parametrized
-    from nas_core.space.expr import evaluate
-    from nas_core.space.layer_choice import LayerChoice
-    from nas_core.space.repeat import Repeat
-
-    if isinstance(module, LayerChoice):
-        return [module.candidate(sample[module.require_label()])]
-    if isinstance(module, Repeat):
-        return list(module.blocks[: evaluate(module.depth_choice, sample)])
-    if isinstance(module, Parametrized):
-        return [module.variant(sample)]
+    if isinstance(module, MutableModule):
+        active = module.active_children(sample)
+        if active is not None:
+            return active
     return list(module.children())
 
 
@@ -61,14 +54,14 @@ def active_labels(model: nn.Module, sample: Mapping[str, Any]) -> set[str]:
         visited.add(id(m))
         if isinstance(m, MutableModule):
             active.update(label for label in _labels_of(m) if label is not None)
-        stack.extend(_branches(m, sample))
+        stack.extend(_running_children(m, sample))
     return active
 
 
 def has_conditional_labels(model: nn.Module) -> bool:
     """True when some label can be inactive: a decision sits inside a LayerChoice candidate,
-    a Repeat block with a variable depth, or a Parametrized variant; or the model has its own
-    ``canonical_sample``."""
+    a Repeat block with a variable depth, a Parametrized variant, or a child of a mutable module
+    of your own that defines ``active_children``; or the model has its own ``canonical_sample``."""
     from nas_core.nn.layers import Parametrized
     from nas_core.space.expr import ValueExpr
     from nas_core.space.layer_choice import LayerChoice
@@ -83,6 +76,9 @@ def has_conditional_labels(model: nn.Module) -> bool:
             inner = [b for b in m.blocks if any(isinstance(x, MutableModule) for x in b.modules())]
         elif isinstance(m, Parametrized):
             inner = [v for v in m.variants.values() if any(isinstance(x, MutableModule) for x in v.modules())]
+        elif isinstance(m, MutableModule) and type(m).active_children is not MutableModule.active_children:
+            # a user's own mutable module that runs some of its children
+            inner = [c for c in m.children() if any(isinstance(x, MutableModule) for x in c.modules())]
         else:
             continue
         if inner:

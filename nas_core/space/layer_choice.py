@@ -69,6 +69,9 @@ class LayerChoice(MutableModule, Decision):
     def module_decisions(self) -> list[Decision]:
         return [self]
 
+    def active_children(self, sample: Mapping[str, Any]) -> list[nn.Module]:
+        return [self.candidate(sample[self.require_label()])]
+
     def branches(self) -> list[Branch]:
         label = self.require_label()
         return [Branch(((label, key),), self.candidate(key)) for key in self.domain]

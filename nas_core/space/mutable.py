@@ -86,6 +86,15 @@ class MutableModule(nn.Module):
         """Decisions that this module itself is (LayerChoice, InputChoice)."""
         return []
 
+    def active_children(self, sample: Mapping[str, Any]) -> list[nn.Module] | None:
+        """The children that run under ``sample`` (a validated sample), or ``None`` when every
+        child runs. The one place that says which part of a space a sample uses: a LayerChoice
+        runs the chosen candidate, a Repeat its first ``depth`` blocks, a ``Parametrized``
+        layer its variant for the sample. :func:`nas_core.space.canonical.active_labels`,
+        freezing and the one-shot code walk a space with it.
+        """
+        return None
+
     def branches(self) -> list[Branch]:
         """The alternative children this module picks between, one :class:`Branch` each.
 

@@ -77,5 +77,9 @@ class Repeat(MutableModule):
     def value_choices(self) -> dict[str, Any]:
         return {"depth": self.depth_choice}
 
+    def active_children(self, sample: Mapping[str, Any]) -> list[nn.Module]:
+        """The first ``depth`` blocks (the depth ``sample`` gives)."""
+        return list(self.blocks[: evaluate(self.depth_choice, sample)])
+
     def extra_repr(self) -> str:
         return f"depth={self.depth_choice!r}"

@@ -301,29 +301,26 @@ class SearchSpace:
 
 def _dropped_modules(model: nn.Module, sample: Mapping[str, Any]) -> list[nn.Module]:
     """Modules that freezing ``sample`` discards: unchosen candidates, blocks past the depth, other variants."""
-    from nas_core.nn.layers import Parametrized
-    from nas_core.space.expr import evaluate
-    from nas_core.space.layer_choice import LayerChoice
-    from nas_core.space.repeat import Repeat
-
     dropped: list[nn.Module] = []
     kept: set[int] = set()
 
     def walk(m: nn.Module) -> None:
         kept.add(id(m))
-        if isinstance(m, (LayerChoice, Parametrized)):
-            branches = m.branches()
-            chosen = next(b.module for b in branches if all(sample[label] == v for label, v in b.values))
-            dropped.extend(b.module for b in branches if b.module is not chosen)
-            walk(chosen)
-            return
-        if isinstance(m, Repeat):
-            depth = evaluate(m.depth_choice, sample)
-            dropped.extend(m.blocks[depth:])
-            for b in m.blocks[:depth]:
-                walk(b)
-            return
-        for child in m.children():
+        running = m.active_children(sample) if isinstance(m, MutableModule) else None
+        if running is None:
+            running = list(m.children())
+        else:  # every child not running is dropped (looking inside ModuleLists and ModuleDicts)
+            ids = {id(r) for r in running}
+            containers = list(m.children())
+            while containers:
+                c = containers.pop()
+                if id(c) in ids:
+                    continue
+                if isinstance(c, (nn.ModuleList, nn.ModuleDict)):
+                    containers.extend(c.children())
+                else:
+                    dropped.append(c)
+        for child in running:
             walk(child)
 
     walk(model)
