@@ -10,6 +10,7 @@ from scipy.stats import kendalltau
 
 from nas_profiler_device.measurer import LocalMeasurer
 from nas_profiler_device.protocol import MeasurementProtocol
+from nas_profiler_device.reference import SpeedReference
 
 
 def load_average() -> str:
@@ -40,10 +41,15 @@ def build_spread(predictions: Sequence[Sequence[float]]) -> dict[str, float]:
     return {"median": float(np.median(spread)), "max": float(spread.max())}
 
 
-def measure_truth(space: Any, samples: Sequence[dict], x: Any, threads: int, clock: str, repeats: int) -> list[float]:
-    """What a user sees: every architecture measured end to end, raw (no speed reference), the
-    architectures interleaved round-robin under the shared protocol (25 at a time: memory)."""
+def measure_truth(space: Any, samples: Sequence[dict], x: Any, threads: int, clock: str, repeats: int,
+                  reference: SpeedReference | None = None) -> list[float]:
+    """Every architecture measured end to end under the shared protocol, the architectures
+    interleaved round-robin (25 at a time: memory). Without ``reference``: raw, what one
+    measurement shows a user; with it (a table's reference and baselines): at the speed the
+    table was built at, which is what a raw measurement shows on average when the machine's
+    speed drifts (on the development VM +-25 % from one second to the next)."""
     measurer = LocalMeasurer("onnxruntime", threads, repeats, 5, "cpu", clock)
+    measurer.reference = reference
     out: list[float] = []
     for start in range(0, len(samples), 25):
         items = [(space.freeze(s).eval(), [x]) for s in samples[start:start + 25]]

@@ -5,7 +5,9 @@
    predictor ``--builds`` times (default 3) with the shared measurement protocol (interleaved
    rounds, speed reference, outliers rejected), calibrated on whole architectures of the
    space, each build checked for stability (split halves).
-2. Measures ``--archs`` random architectures end to end (raw, interleaved): what a user sees.
+2. Measures ``--archs`` random architectures end to end (interleaved), raw and at each
+   build's reference speed (what raw measurements average to while the machine's speed
+   drifts; on the development VM it moved +-25 % from one second to the next).
 3. Prints, per build and for the device lookup table with and without its speed reference:
    the share within +-10 %, the RMSE, the worst case, mean predicted/measured and Kendall's
    tau; the build-to-build spread; and the load average at the time.
@@ -28,6 +30,7 @@ import torch
 from latency_kit import accuracy, build_spread, line, load_average, measure_truth
 from nas_core import search_space
 from nas_profiler_device.example_space import MobileNetV2Space
+from nas_profiler_device.reference import SpeedReference
 from nas_profiler_nnmeter import NnMeterProfiler, build_predictor
 from nas_profiler_nnmeter.builder import default_kernel_configs, kernel_configs_from_kernels
 from nas_profiler_nnmeter.profiler import space_kernels
@@ -73,16 +76,17 @@ def main() -> None:
     for b in range(args.builds):
         t0 = time.perf_counter()
         folder = root / f"build{b}"
+        reference = SpeedReference(space.freeze(space.default()).eval(), [x])  # the builder's default, kept
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             build_predictor(folder, configs, repeats=args.repeats, warmup=5, threads=args.threads, clock=args.clock,
                             calibrate_on=(model, x), calibration_archs=args.calibration_archs, on_unstable="warn",
-                            seed=args.seed + b)
+                            seed=args.seed + b, reference=reference)
         meta = json.loads((folder / "metadata.json").read_text())
         prof = NnMeterProfiler(model, x, predictor=folder)
         builds.append({"pred": prof.profile_batch(samples), "build_s": time.perf_counter() - t0,
                        "stability": meta["stability"], "calibration": meta["calibration"],
-                       "load": meta["environment"]["load_average"]})
+                       "load": meta["environment"]["load_average"], "reference": reference})
         print(f"build {b}: {builds[-1]['build_s']:.0f} s, load {builds[-1]['load']}, calibration "
               f"{meta['calibration']['scale']:.3f} * sum + {meta['calibration']['offset_ms']:.3f} ms; stability: "
               f"{'OK' if meta['stability']['stable'] else 'UNSTABLE'}, halves within 5 % on "
@@ -100,26 +104,36 @@ def main() -> None:
                                      repeats=args.repeats, calibration=args.lut_calibration, progress=False,
                                      cache_dir=tempfile.mkdtemp(prefix="nas-lut-"), speed_reference=ref,
                                      on_unstable="warn")
-            luts[ref] = (lut.profile_batch(samples), lut.table.meta["stability"])
+            luts[ref] = (lut.profile_batch(samples), lut.table.meta["stability"], lut.measurer.reference)
             print(f"lookup table (speed reference {'on' if ref else 'off'}) built in {time.perf_counter() - t0:.0f} s; "
                   f"stability {'OK' if luts[ref][1]['stable'] else 'UNSTABLE'}", flush=True)
 
     t0 = time.perf_counter()
-    measured = measure_truth(space, samples, x, args.threads, args.clock, args.repeats)
-    print(f"{len(samples)} random architectures measured end to end in {time.perf_counter() - t0:.0f} s (mean "
-          f"{np.mean(measured):.3f} ms, range {min(measured):.3f}-{max(measured):.3f} ms); {load_average()}")
-    results = {"builds": [], "load_end": load_average()}
+    raw = measure_truth(space, samples, x, args.threads, args.clock, args.repeats)
+    print(f"{len(samples)} random architectures measured end to end, raw, in {time.perf_counter() - t0:.0f} s (mean "
+          f"{np.mean(raw):.3f} ms, range {min(raw):.3f}-{max(raw):.3f} ms); {load_average()}")
+    results = {"builds": [], "builds_raw": []}
+
+    def report(label: str, pred: list[float], reference: SpeedReference | None, key: str) -> None:
+        if reference is not None:  # the same architectures at the speed the predictor was measured at
+            fig = accuracy(pred, measure_truth(space, samples, x, args.threads, args.clock, args.repeats, reference))
+            results.setdefault(key, []).append(fig)
+            print(line(label, fig) + "   (measured at its reference speed)")
+        fig = accuracy(pred, raw)
+        results.setdefault(key + "_raw", []).append(fig)
+        print(line(label, fig) + "   (measured raw)", flush=True)
+
     for b, build in enumerate(builds):
-        fig = accuracy(build["pred"], measured)
-        results["builds"].append(fig)
-        print(line(f"nn-Meter predictor, build {b}", fig))
+        report(f"nn-Meter predictor, build {b}", build["pred"], build["reference"], "builds")
     spread = build_spread([b["pred"] for b in builds])
     results["build_spread"] = spread
     print(f"  nn-Meter build-to-build spread per arch: median {spread['median']:.1%}, largest {spread['max']:.1%}")
-    for ref, (pred, _) in luts.items():
-        fig = accuracy(pred, measured)
-        results[f"lut_reference_{'on' if ref else 'off'}"] = fig
-        print(line(f"lookup table, speed reference {'on' if ref else 'off'}", fig))
+    rel = build_spread([np.asarray(b["pred"]) / next(iter(b["reference"].baselines.values())) for b in builds])
+    results["build_spread_reference_units"] = rel
+    print(f"  the same in units of each build's reference time: median {rel['median']:.1%}, largest {rel['max']:.1%}")
+    for ref, (pred, _, reference) in luts.items():
+        report(f"lookup table, speed reference {'on' if ref else 'off'}", pred, reference, f"lut_reference_{'on' if ref else 'off'}")
+    results["load_end"] = load_average()
     print(f"end: {load_average()}")
     print(json.dumps(results))
 

@@ -12,7 +12,13 @@ small models (blocks, kernels) and a few whole architectures with it::
   every job a little instead of one kernel type a lot;
 * **speed reference**: a job with a :class:`~nas_profiler_device.reference.SpeedReference`
   times the reference right after each visit; every run of the visit is scaled by
-  ``baseline / reference time``;
+  ``baseline / reference speed now``, where the speed now is the median reference time of
+  the ``reference_window`` visits before and after it, whatever jobs they were. On the
+  2-core development VM a model's median time moved by up to +-25 % from one second to the
+  next; the reference follows that. Paired with its own visit alone, the reference also
+  measured the job: it ran 5-8 % slower after a whole model than after a small block (the
+  machine clocks down under heavy work), which made whole models look faster than the sum
+  of their blocks by that much;
 * **robust statistic**: run times further than ``outlier_mads`` scaled MADs from the median
   are rejected (a context switch, a page fault), the figure is the mean of the rest;
 * **split halves**: even and odd rounds give two independent figures per job, from which
@@ -54,13 +60,15 @@ class MeasurementProtocol:
     runs_per_round: int = 5
     outlier_mads: float = 3.5
     seed: int = 0
+    #: the speed now is the median reference time of this many visits before and after
+    reference_window: int = 8
     #: two builds (the split halves) must agree within ``stability_tolerance`` on at least
     #: ``stability_share`` of the random architectures compared
     stability_tolerance: float = 0.05
     stability_share: float = 0.95
 
     def __post_init__(self) -> None:
-        for name, lo in (("warmup", 0), ("rounds", 2), ("runs_per_round", 1)):
+        for name, lo in (("warmup", 0), ("rounds", 2), ("runs_per_round", 1), ("reference_window", 0)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < lo:
                 raise MeasurementError(f"MeasurementProtocol.{name} must be an integer >= {lo}, got {v!r}"
@@ -156,37 +164,59 @@ def measure_interleaved(jobs: Sequence[Job], protocol: MeasurementProtocol,
             job.warm(protocol.warmup)
     rng = random.Random(protocol.seed)
     order = list(range(len(jobs)))
-    visits: list[list[tuple[int, list[float], float | None]]] = [[] for _ in jobs]  # (round, times, ref)
+    visits: list[list[tuple[int, list[float], int]]] = [[] for _ in jobs]  # (round, times, position in timeline)
+    timeline: list[tuple[str | None, float | None]] = []  # (reference key, reference time) of every visit, in order
     for r in range(protocol.rounds):
         rng.shuffle(order)
         for j in order:
             times, ref = jobs[j].visit(protocol.runs_per_round)
-            visits[j].append((r, list(times), ref))
+            visits[j].append((r, list(times), len(timeline)))
+            timeline.append((jobs[j].reference_key, ref))
             if progress is not None:
                 progress()
-    ref_times: dict[str, list[float]] = {}
-    for job, vs in zip(jobs, visits):
-        if job.reference_key is not None:
-            ref_times.setdefault(job.reference_key, []).extend(ref for _, _, ref in vs if ref)
-    for key, ts in ref_times.items():
-        if ts:
-            baselines.setdefault(key, float(statistics.median(ts)))
+    speed_now = _reference_now(timeline, protocol.reference_window)
+    for key, ts in _by_key(timeline).items():
+        baselines.setdefault(key, float(statistics.median(ts)))
     out = []
     for job, vs in zip(jobs, visits):
         base = baselines.get(job.reference_key) if job.reference_key is not None else None
         corrected: list[tuple[int, float]] = []
-        for r, times, ref in vs:
-            scale = base / ref if base and ref else 1.0
+        refs_now: list[float] = []
+        for r, times, pos in vs:
+            now = speed_now[pos]
+            scale = base / now if base and now else 1.0
+            if base and now:
+                refs_now.append(now)
             corrected.extend((r, t * scale) for t in times)
         all_t = [t for _, t in corrected]
         halves = tuple(robust_figure([t for r, t in corrected if r % 2 == h], protocol.outlier_mads).ms
                        for h in (0, 1))
-        speed = None
-        if base:
-            refs = [ref for _, _, ref in vs if ref]
-            speed = base / float(statistics.median(refs)) if refs else None
+        speed = base / float(statistics.median(refs_now)) if base and refs_now else None
         out.append(JobFigure(robust_figure(all_t, protocol.outlier_mads), (halves[0], halves[1]), speed, all_t))
     return out
+
+
+def _by_key(timeline: Sequence[tuple[str | None, float | None]]) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {}
+    for key, ref in timeline:
+        if key is not None and ref:
+            out.setdefault(key, []).append(ref)
+    return out
+
+
+def _reference_now(timeline: Sequence[tuple[str | None, float | None]], window: int) -> list[float | None]:
+    """Per visit: the median reference time of the ``window`` visits (of the same reference)
+    before and after it, itself included; ``None`` for a visit without a reference."""
+    positions: dict[str, list[int]] = {}
+    for pos, (key, ref) in enumerate(timeline):
+        if key is not None and ref:
+            positions.setdefault(key, []).append(pos)
+    now: list[float | None] = [None] * len(timeline)
+    for key, pos_list in positions.items():
+        series = [float(timeline[p][1] or 0.0) for p in pos_list]
+        for i, pos in enumerate(pos_list):
+            now[pos] = float(statistics.median(series[max(0, i - window): i + window + 1]))
+    return now
 
 
 # -- stability ---------------------------------------------------------------------------------------

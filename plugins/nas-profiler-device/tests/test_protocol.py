@@ -66,13 +66,57 @@ def test_speed_reference_is_applied_to_every_visit():
     log = []
     job = ScriptedJob("k", [2.0, 2.0, 4.0, 4.0], log, ref=[10.0, 20.0], reference_key="r")
     baselines = {"r": 10.0}
-    [out] = measure_interleaved([job], MeasurementProtocol(warmup=0, rounds=2, runs_per_round=2), baselines)
+    [out] = measure_interleaved([job], MeasurementProtocol(warmup=0, rounds=2, runs_per_round=2,
+                                                           reference_window=0), baselines)
     assert out.times_ms == [2.0, 2.0, 2.0, 2.0] and out.halves == (2.0, 2.0)
     assert out.speed == pytest.approx(10.0 / 15.0)
     fresh: dict = {}
     measure_interleaved([ScriptedJob("k", [1.0] * 4, [], ref=[3.0, 5.0], reference_key="r")],
                         MeasurementProtocol(warmup=0, rounds=2, runs_per_round=2), fresh)
     assert fresh == {"r": 4.0}  # a new baseline is the median reference time of the pass
+
+
+class Machine:
+    """A simulated machine: its speed drifts with the visit count; jobs take ``ms`` at speed 1,
+    and the reference timed after a visit of a job with ``heavy=True`` is ``slowdown`` slower
+    (the machine clocks down after heavy work)."""
+
+    def __init__(self, drift, slowdown=1.0):
+        self.drift, self.slowdown, self.visits = drift, slowdown, 0
+
+    def job(self, ms, heavy=False):
+        machine = self
+
+        class Job:
+            reference_key = "r"
+
+            def warm(self, runs):
+                pass
+
+            def visit(self, runs):
+                factor = machine.drift(machine.visits)
+                machine.visits += 1
+                return [ms * factor] * runs, 2.0 * factor * (machine.slowdown if heavy else 1.0)
+
+        return Job()
+
+
+def test_the_speed_now_follows_a_drifting_machine_whatever_job_ran_last():
+    # the machine's speed moves +-25 % in a slow wave; one heavy job makes the reference after
+    # it 8 % slower. Every figure comes back at the baseline speed, the heavy job's included.
+    import math
+
+    machine = Machine(lambda v: 1.0 + 0.25 * math.sin(v / 40.0), slowdown=1.08)
+    jobs = [machine.job(0.1 + 0.01 * i) for i in range(40)] + [machine.job(3.0, heavy=True)]
+    figs = measure_interleaved(jobs, MeasurementProtocol(warmup=0, rounds=6, runs_per_round=2), {"r": 2.0})
+    for job_ms, fig in zip([0.1 + 0.01 * i for i in range(40)] + [3.0], figs):
+        assert fig.ms == pytest.approx(job_ms, rel=0.03)
+    # paired with its own visit only (reference_window=0), the heavy job would look 8 % faster
+    machine.visits = 0
+    jobs = [machine.job(0.1 + 0.01 * i) for i in range(40)] + [machine.job(3.0, heavy=True)]
+    paired = measure_interleaved(jobs, MeasurementProtocol(warmup=0, rounds=6, runs_per_round=2,
+                                                           reference_window=0), {"r": 2.0})
+    assert paired[-1].ms == pytest.approx(3.0 / 1.08, rel=0.001)
 
 
 def test_calibration_maps_a_synthetic_kernel_sum_back_exactly():

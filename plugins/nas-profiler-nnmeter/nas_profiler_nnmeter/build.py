@@ -192,6 +192,8 @@ def build_predictor(folder: str | os.PathLike, configs: Sequence[KernelConfig] |
             "backend": backend if measure is None else "custom", "threads": threads, "clock": clock,
             "repeats": protocol.repeats, "warmup": protocol.warmup, "protocol": asdict(protocol),
             "speed_reference": measurer.reference is not None, "overhead_ms": overhead[0],
+            # what the reference took while this predictor was measured: its figures are at that speed
+            "reference_baselines": dict(measurer.reference.baselines) if measurer.reference is not None else {},
             "environment": env, "versions": versions(),
             "regressor": {"class": "sklearn.ensemble.RandomForestRegressor", "params": params, "seed": seed},
             "kernels": stats, "stability": report.to_dict(),
