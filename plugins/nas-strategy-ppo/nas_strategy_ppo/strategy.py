@@ -21,6 +21,7 @@ from nas_core.strategy import (
     usable_score,
 )
 from nas_core.strategy.ranks import normal_score_of
+from nas_strategy_ppo.elites import Elites
 from nas_strategy_ppo.policy import AutoregressivePolicy
 from nas_strategy_ppo.serialize import from_jsonable, to_jsonable
 
@@ -28,6 +29,8 @@ __all__ = ["PolicyBasedRL"]
 
 #: policy draws per ask that may be equivalent to a tried sample (unmasked) before a uniform draw
 _MAX_EQUIVALENT_DRAWS = 8
+#: policy draws computed together in one batched pass (about the cost of one)
+_DRAW_BATCH = 16
 
 Indices = tuple[int, ...]
 
@@ -57,6 +60,14 @@ class PolicyBasedRL(SeededStrategy):
     Ranks rather than the standard deviation of all
     rewards so far.
 
+    Self-imitation (Oh et al. 2018, "Self-Imitation Learning"): PPO learns only from the
+    latest batch, so the best samples found so far would be forgotten a few updates after
+    they were drawn. Each update also raises the (unmasked) log-probability of the
+    ``elite_size`` best samples told so far, weighted by ``imitation_coef`` x
+    ``max(z(reward) - baseline, 0)``: an elite that the recent rewards have caught up with
+    stops pulling. Since tried samples are masked, a policy drawn towards the elites
+    proposes their untried neighbours, which is where better samples usually are.
+
     Unless ``allow_repeat``, values whose every completion was already proposed or told
     are masked out while sampling, so the policy never proposes a sample twice, needs no
     retries, and ``ask`` returns None once the space is exhausted; the masks are kept
@@ -77,6 +88,8 @@ class PolicyBasedRL(SeededStrategy):
         hidden_size: width of the GRU and the embeddings (>= 1).
         allow_repeat: allow proposing samples already proposed or told.
         reward_window: recent rewards that a reward is ranked among (>= 2).
+        elite_size: best samples so far that each update imitates (>= 0; 0 turns self-imitation off).
+        imitation_coef: weight of the self-imitation term (>= 0).
         max_draws: policy draws per ``ask`` that may come out infeasible (under a predicate
             handed over by ``Filter``) or equivalent to a tried sample before a uniform
             feasible untried sample is proposed instead.
@@ -89,7 +102,7 @@ class PolicyBasedRL(SeededStrategy):
     def __init__(self, batch_size: int = 4, update_epochs: int = 4, learning_rate: float = 0.05,
                  clip: float = 0.2, entropy_coef: float = 0.01, baseline_decay: float = 0.9,
                  hidden_size: int = 32, allow_repeat: bool = False, max_draws: int = 100, reward_window: int = 64,
-                 seed: int | None = None) -> None:
+                 elite_size: int = 8, imitation_coef: float = 0.3, seed: int | None = None) -> None:
         super().__init__(seed)
         self.batch_size = check_int("PolicyBasedRL", "batch_size", batch_size, 1)
         self.update_epochs = check_int("PolicyBasedRL", "update_epochs", update_epochs, 1)
@@ -105,6 +118,8 @@ class PolicyBasedRL(SeededStrategy):
         self.allow_repeat = allow_repeat
         self.max_draws = check_int("PolicyBasedRL", "max_draws", max_draws, 1)
         self.reward_window = check_int("PolicyBasedRL", "reward_window", reward_window, 2)
+        self.elite_size = check_int("PolicyBasedRL", "elite_size", elite_size, 0)
+        self.imitation_coef = _check_float("imitation_coef", imitation_coef, 0.0)
 
     def _setup(self) -> None:
         with torch.random.fork_rng(devices=[]):
@@ -116,6 +131,7 @@ class PolicyBasedRL(SeededStrategy):
         self._buffer: list[dict[str, Any]] = []  # rewarded episodes waiting for the next update
         self.baseline: float | None = None
         self._recent: collections.deque[float] = collections.deque(maxlen=self.reward_window)  # from history
+        self._elites = Elites(self.elite_size)  # from history
         self.n_updates = 0
 
     # -- proposing --------------------------------------------------------------------
@@ -126,16 +142,17 @@ class PolicyBasedRL(SeededStrategy):
         chosen: Indices | None = None
         episode: dict[str, Any] | None = None
         with torch.no_grad(), torch_threads(1):
-            repeats = 0
-            for _ in range(self.max_draws):
-                raw, masks, logp = self._draw()
-                chosen, why = self._admit(raw)
-                if chosen is not None:
-                    episode = {"actions": list(raw), "masks": masks, "logp": logp}
-                    break
-                repeats += why == "tried"
-                if repeats >= _MAX_EQUIVALENT_DRAWS:
-                    break  # the masks cannot see equivalences: stop drawing samples equivalent to tried ones
+            drawn = repeats = 0
+            while chosen is None and drawn < self.max_draws and repeats < _MAX_EQUIVALENT_DRAWS:
+                for raw, masks, logp in self._draw(min(_DRAW_BATCH, self.max_draws - drawn)):
+                    drawn += 1
+                    chosen, why = self._admit(raw)
+                    if chosen is not None:
+                        episode = {"actions": list(raw), "masks": masks, "logp": logp}
+                        break
+                    repeats += why == "tried"
+                    if repeats >= _MAX_EQUIVALENT_DRAWS:
+                        break  # the masks cannot see equivalences: stop drawing samples equivalent to tried ones
         if chosen is None:
             # the policy keeps proposing tried or infeasible samples: a uniform feasible new one instead
             rng = random.Random(int(torch.randint(2**31 - 1, (1,), generator=self._gen)))
@@ -158,24 +175,27 @@ class PolicyBasedRL(SeededStrategy):
     def _masks_row(self, prefix: list[int]) -> list[bool]:
         return [c > 0 for c in self.proposals.seen.unseen_counts(prefix)]
 
-    def _draw(self) -> tuple[Indices, list[list[bool]] | None, float]:
-        """One sample from the policy (values with no untried completion masked): actions, masks, log-prob."""
-        prefix: list[int] = []
-        masks: list[list[bool]] | None = None if self.allow_repeat else []
-        logp = 0.0
-        x, h = self.policy.start[None], None
+    def _draw(self, k: int) -> list[tuple[Indices, list[list[bool]] | None, float]]:
+        """``k`` independent samples from the policy in one batched pass (values with no untried completion
+        masked): actions, masks, log-prob of each."""
+        prefixes: list[list[int]] = [[] for _ in range(k)]
+        masks: list[list[list[bool]]] | None = None if self.allow_repeat else [[] for _ in range(k)]
+        logp = torch.zeros(k)
+        x, h = self.policy.start.expand(k, -1), None
         for t in range(len(self.codec.sizes)):
             mask = None
             if masks is not None:
-                row = self._masks_row(prefix)
-                masks.append(row)
-                mask = torch.tensor([row])
+                rows = [self._masks_row(prefix) for prefix in prefixes]
+                for held, row in zip(masks, rows):
+                    held.append(row)
+                mask = torch.tensor(rows)
             h, lp = self.policy.step(t, x, h, mask)
-            a = int(torch.multinomial(lp.exp()[0], 1, generator=self._gen))
-            logp += float(lp[0, a])
-            prefix.append(a)
-            x = self.policy.embeds[t](torch.tensor([a]))
-        return tuple(prefix), masks, logp
+            a = torch.multinomial(lp.exp(), 1, generator=self._gen).squeeze(1)
+            logp += lp.gather(1, a[:, None]).squeeze(1)
+            for prefix, v in zip(prefixes, a.tolist()):
+                prefix.append(v)
+            x = self.policy.embeds[t](a)
+        return [(tuple(prefix), None if masks is None else masks[i], float(logp[i])) for i, prefix in enumerate(prefixes)]
 
     def _replay(self, indices: Indices) -> dict[str, Any]:
         """The episode (masks, log-prob under the current policy) of a sample chosen without the policy."""
@@ -197,6 +217,7 @@ class PolicyBasedRL(SeededStrategy):
         if reward is None:
             return
         self._recent.append(reward)
+        self._elites.add(indices, reward)
         if episode is None:
             self._update_baseline([normal_score_of(reward, self._recent)])
             return
@@ -221,17 +242,34 @@ class PolicyBasedRL(SeededStrategy):
             for t, n in enumerate(self.codec.sizes)
         ]
         old_logp = torch.tensor([e["logp"] for e in batch])
+        elite_actions, elite_weights = self._imitation_targets(baseline)
+        n = len(batch)
+        if elite_actions is not None:  # one pass for both: the elites' rows unmasked
+            actions = torch.cat([actions, elite_actions])
+            masks = [torch.cat([m, torch.ones(len(elite_actions), m.shape[1], dtype=torch.bool)]) for m in masks]
         for _ in range(self.update_epochs):
-            logp, entropy = self.policy.evaluate(actions, masks)
+            all_logp, all_entropy = self.policy.evaluate(actions, masks)
+            logp, entropy = all_logp[:n], all_entropy[:n]
             ratio = torch.exp(logp - old_logp)
             surrogate = torch.min(ratio * adv, torch.clamp(ratio, 1 - self.clip, 1 + self.clip) * adv)
             loss = -surrogate.mean() - self.entropy_coef * entropy.mean()
+            if elite_actions is not None:
+                loss = loss - self.imitation_coef * (elite_weights * all_logp[n:]).mean()
             self.optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(self.policy.parameters(), 5.0)
             self.optimizer.step()
         self._update_baseline(z)
         self.n_updates += 1
+
+    def _imitation_targets(self, baseline: float) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """The elites that beat the baseline and their weights ``z(reward) - baseline``."""
+        chosen = [(list(indices), normal_score_of(reward, self._recent) - baseline)
+                  for indices, reward in self._elites.items()]
+        chosen = [(indices, w) for indices, w in chosen if w > 0]
+        if self.imitation_coef == 0 or not chosen:
+            return None, torch.zeros(0)
+        return torch.tensor([i for i, _ in chosen]), torch.tensor([w for _, w in chosen])
 
     def probabilities(self) -> dict[str, list[float]]:
         """The policy's current per-label probabilities along its most likely path (for inspection)."""
@@ -287,9 +325,11 @@ class PolicyBasedRL(SeededStrategy):
         self.n_updates = int(state["n_updates"])
 
     def _restore(self, told: list[tuple[Indices, TrialResult]]) -> None:
-        """The recent rewards are the last ``reward_window`` usable scores of the history."""
+        """The recent rewards are the last ``reward_window`` usable scores of the history; the elites its best."""
         self._recent.clear()
-        for _, result in told:
+        self._elites.clear()
+        for indices, result in told:
             reward = usable_score(result)
             if reward is not None:
                 self._recent.append(reward)
+                self._elites.add(indices, reward)

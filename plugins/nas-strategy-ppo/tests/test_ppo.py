@@ -62,7 +62,8 @@ def test_policy_starts_uniform_and_learns_to_propose_better_samples():
             scores.append(toy_score(s))
             ppo.tell(s, TrialResult(scores[-1]))
         assert ppo.n_updates == 16
-        assert sum(scores[-16:]) / 16 > sum(scores[:16]) / 16 + 0.2  # random samples average 1.5
+        # the first batch comes from the uniform policy (random samples average 1.5)
+        assert sum(scores[-16:]) / 16 > sum(scores[:4]) / 4 + 0.2
         assert ppo.log_prob(worst) < math.log(1 / 48)
 
 
