@@ -31,6 +31,8 @@ __all__ = ["PolicyBasedRL"]
 _MAX_EQUIVALENT_DRAWS = 8
 #: policy draws computed together in one batched pass (about the cost of one)
 _DRAW_BATCH = 16
+#: bound on |log pi(sample) - log pi_old(sample)| in the PPO ratio
+_MAX_LOG_RATIO = 20.0
 
 Indices = tuple[int, ...]
 
@@ -250,7 +252,9 @@ class PolicyBasedRL(SeededStrategy):
         for _ in range(self.update_epochs):
             all_logp, all_entropy = self.policy.evaluate(actions, masks)
             logp, entropy = all_logp[:n], all_entropy[:n]
-            ratio = torch.exp(logp - old_logp)
+            # a sample proposed by the uniform fallback may be very unlikely under a confident policy: the log-ratio
+            # is bounded so that exp() cannot overflow (outside the clip range the surrogate has no gradient anyway)
+            ratio = torch.exp(torch.clamp(logp - old_logp, -_MAX_LOG_RATIO, _MAX_LOG_RATIO))
             surrogate = torch.min(ratio * adv, torch.clamp(ratio, 1 - self.clip, 1 + self.clip) * adv)
             loss = -surrogate.mean() - self.entropy_coef * entropy.mean()
             if elite_actions is not None:
