@@ -114,3 +114,19 @@ def test_state_with_other_hidden_size_is_refused():
 def test_bad_options(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         PolicyBasedRL(**kwargs)
+
+
+def test_update_stays_finite_for_a_sample_the_policy_found_very_unlikely():
+    # e.g. a uniform fallback sample under a confident policy: exp(log-ratio) must not overflow into NaN weights
+    space = toy_space()
+    ppo = PolicyBasedRL(batch_size=4, seed=0)
+    ppo.setup(space)
+    asked = [ppo.ask() for _ in range(4)]
+    for episodes in ppo._pending.values():
+        for episode in episodes:
+            episode["logp"] = -500.0
+    for i, s in enumerate(asked):
+        ppo.tell(s, TrialResult(float(i)))  # the first (lowest) has a negative advantage
+    assert ppo.n_updates == 1
+    assert all(torch.isfinite(p).all() for p in ppo.policy.parameters())
+    assert ppo.ask() is not None
