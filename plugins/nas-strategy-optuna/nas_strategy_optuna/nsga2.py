@@ -30,6 +30,12 @@ class TellOrderNSGAII(optuna.samplers.NSGAIISampler):
         learned = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
         return learned // int(self.population_size or 1)
 
+    def get_parent_population(self, study: Study, generation: int) -> list[FrozenTrial]:
+        """The parents in the order they were learned. (Optuna returns them in rank order when it elects
+        them and in trial order from its cache afterwards; the order picks the parents of a child, so a
+        resume that elects them at another draw would diverge.)"""
+        return sorted(super().get_parent_population(study, generation), key=lambda t: t.number)
+
     def get_population(self, study: Study, generation: int) -> list[FrozenTrial]:
         return [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
                 if t.user_attrs.get(GENERATION) == generation]
