@@ -171,3 +171,22 @@ def test_without_objectives_outside_an_experiment_it_maximises_the_score():
 def test_bad_options(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         NSGA2(**kwargs)
+
+
+def test_an_unknown_objective_stops_the_experiment_before_any_training(tmp_path):
+    from nas_core.experiment import Experiment
+
+    model = WideNet(n_labels=2, n_values=3)
+    trained = []
+
+    class Counting(CheapTrainer):
+        def fit(self, model):
+            trained.append(1)
+            return super().fit(model)
+
+    exp = Experiment(model, Counting(), NSGA2(objectives={"accuracy": "max", "parmas": "min"}),
+                     profilers={"params": ParamsCost(model)}, max_trials=4, seed=0, workdir=tmp_path / "run",
+                     progress=False)
+    with pytest.raises(ConfigError, match=r"NSGA2: unknown objective 'parmas'.*Did you mean 'params'"):
+        exp.run()
+    assert trained == []
