@@ -190,3 +190,22 @@ def test_an_unknown_objective_stops_the_experiment_before_any_training(tmp_path)
     with pytest.raises(ConfigError, match=r"NSGA2: unknown objective 'parmas'.*Did you mean 'params'"):
         exp.run()
     assert trained == []
+
+
+def test_an_experiment_with_nsga2_resumes(tmp_path):
+    from nas_core.experiment import Experiment, TrialQuery
+
+    def experiment(max_trials):
+        torch.manual_seed(0)
+        model = WideNet(n_labels=3, n_values=4)
+        strategy = NSGA2(population_size=4)
+        return strategy, Experiment(model, CheapTrainer(), strategy, profilers={"params": ParamsCost(model)},
+                                    max_trials=max_trials, seed=0, workdir=tmp_path / "run", progress=False)
+
+    experiment(6)[1].run()
+    strategy, exp = experiment(10)
+    exp.run()  # default objectives: the trainer's accuracy up, the profiler's params down
+    assert strategy.objectives == {"accuracy": "max", "params": "min"}
+    assert len([t for t in strategy.study.trials if t.state.name == "COMPLETE"]) == 10
+    samples = [t.sample for t in TrialQuery(tmp_path / "run").trials()]
+    assert len(samples) == 10 and len({json.dumps(s, sort_keys=True) for s in samples}) == 10
