@@ -1,7 +1,15 @@
-"""A space, a reporting trainer, pruners and a recording strategy for the pruning tests
-(importable by worker processes: conftest.py puts this folder on PYTHONPATH)."""
+"""A space, a reporting trainer, pruners and a recording strategy for testing pruners.
+
+Every width's made-up learning curve is above the narrower widths' at every epoch
+(:func:`accuracy_at`), so which trials a pruner stops, and at which epoch, is known
+exactly. The core's pruning tests and the pruner plugins' tests use them::
+
+    assert steps_done_by_width("asha", tmp_path) == {3: 9, 1: 1, 6: 9, 2: 1, 5: 1, 4: 1}
+"""
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any, Mapping
 
 from torch import nn
@@ -10,7 +18,15 @@ import nas_core
 from nas_core import ModelSpace, ValueChoice
 from nas_core import nn as nnn
 from nas_core.interfaces import TrialResult
-from nas_core.pruning import Pruner, report
+from nas_core.pruning.base import Pruner
+from nas_core.pruning.curves import LearningCurve, TrialHistory
+from nas_core.pruning.reporting import report
+
+__all__ = ["WidthSpace", "accuracy_at", "CurveTrainer", "StopNarrow", "BetterThanAllFinished", "Fixed", "KitPlugin",
+           "WIDTHS", "steps_done_by_width"]
+
+#: the widths :func:`steps_done_by_width` proposes, in order
+WIDTHS = [3, 1, 6, 2, 5, 4]
 
 
 class WidthSpace(ModelSpace):
@@ -20,7 +36,7 @@ class WidthSpace(ModelSpace):
         super().__init__()
         self.fc = nnn.Linear(4, ValueChoice([1, 2, 3, 4, 5, 6], label="width"))
 
-    def forward(self, x):
+    def forward(self, x: Any) -> Any:
         return self.fc(x)
 
 
@@ -39,7 +55,7 @@ class CurveTrainer(nas_core.Trainer):
         self.epochs = epochs
 
     def fit(self, model: nn.Module) -> dict[str, float]:
-        width = model.fc.out_features
+        width = int(getattr(model, "fc").out_features)
         metrics: dict[str, float] = {}
         for epoch in range(1, self.epochs + 1):
             metrics = {"accuracy": accuracy_at(width, epoch), "loss": 1.0 - accuracy_at(width, epoch)}
@@ -53,14 +69,14 @@ class StopNarrow(Pruner):
     def __init__(self, below: float = 0.3, at_step: int = 2) -> None:
         self.below, self.at_step = below, at_step
 
-    def should_prune(self, curve, history):
+    def should_prune(self, curve: LearningCurve, history: TrialHistory) -> bool:
         return curve.last_step == self.at_step and curve.last_score < self.below
 
 
 class BetterThanAllFinished(Pruner):
     """Stops a trial at step 1 unless it beats every completed trial's step-1 score (uses the history)."""
 
-    def should_prune(self, curve, history):
+    def should_prune(self, curve: LearningCurve, history: TrialHistory) -> bool:
         if curve.last_step != 1:
             return False
         return any(c.score_at(1) >= curve.last_score for c in history.completed)
@@ -73,16 +89,16 @@ class Fixed(nas_core.Strategy):
         self.widths = list(widths)
         self.told: list[tuple[dict[str, Any], TrialResult]] = []
 
-    def ask(self):
+    def ask(self) -> dict[str, Any] | None:
         return {"width": self.widths.pop(0)} if self.widths else None
 
     def tell(self, sample: Mapping[str, Any], result: TrialResult) -> None:
         self.told.append((dict(sample), result))
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         return {"widths": self.widths}
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
         self.widths = list(state["widths"])
 
 
@@ -90,13 +106,34 @@ class KitPlugin:
     """Registers the kit's pruner (``stop-narrow``), strategy (``fixed``) and trainer (``curve``)."""
 
     @nas_core.hookimpl
-    def register_pruners(self, register):
+    def register_pruners(self, register: Any) -> None:
         register("stop-narrow", StopNarrow)
 
     @nas_core.hookimpl
-    def register_strategies(self, register):
+    def register_strategies(self, register: Any) -> None:
         register("fixed", Fixed)
 
     @nas_core.hookimpl
-    def register_trainers(self, register):
+    def register_trainers(self, register: Any) -> None:
         register("curve", CurveTrainer)
+
+
+def steps_done_by_width(pruner: Any, workdir: str | os.PathLike, widths: list[int] | None = None,
+                        epochs: int = 9) -> dict[int, int]:
+    """Run ``Fixed(widths)`` (default :data:`WIDTHS`) on :class:`WidthSpace` with ``CurveTrainer(epochs)`` under
+    ``pruner`` (a registry name or a :class:`Pruner`): each width's epochs done. Checks on the way that the strategy
+    was told ``succeeded`` for the widths that ran every epoch and ``pruned`` for the others."""
+    from nas_core.experiment import Experiment
+    from nas_core.pruning.store import CurveStore
+
+    strategy = Fixed(WIDTHS if widths is None else widths)
+    n = len(strategy.widths)
+    exp = Experiment(WidthSpace, CurveTrainer(epochs=epochs), strategy, max_trials=n, pruner=pruner,
+                     workdir=Path(workdir) / "run", progress=False)
+    exp.run()
+    with CurveStore(Path(workdir) / "run") as curves:
+        done = curves.steps_done()
+    steps = {t.sample["width"]: done[t.id] for t in exp.store.trials()}
+    told = {s["width"]: r.status for s, r in strategy.told}
+    assert told == {w: "succeeded" if k == epochs else "pruned" for w, k in steps.items()}, (told, steps)
+    return steps
