@@ -16,7 +16,7 @@ from torch import nn
 
 import nas_core
 from nas_core import ModelSpace, ValueChoice
-from nas_core import nn as nnn
+from nas_core.nn import layers as nnn  # the mutable layers (typed to take ValueChoice arguments)
 from nas_core.interfaces import TrialResult
 from nas_core.pruning.base import Pruner
 from nas_core.pruning.curves import LearningCurve, TrialHistory
@@ -79,7 +79,8 @@ class BetterThanAllFinished(Pruner):
     def should_prune(self, curve: LearningCurve, history: TrialHistory) -> bool:
         if curve.last_step != 1:
             return False
-        return any(c.score_at(1) >= curve.last_score for c in history.completed)
+        scores = [c.score_at(1) for c in history.completed]
+        return any(s is not None and s >= curve.last_score for s in scores)
 
 
 class Fixed(nas_core.Strategy):
@@ -131,6 +132,7 @@ def steps_done_by_width(pruner: Any, workdir: str | os.PathLike, widths: list[in
     exp = Experiment(WidthSpace, CurveTrainer(epochs=epochs), strategy, max_trials=n, pruner=pruner,
                      workdir=Path(workdir) / "run", progress=False)
     exp.run()
+    assert exp.store is not None
     with CurveStore(Path(workdir) / "run") as curves:
         done = curves.steps_done()
     steps = {t.sample["width"]: done[t.id] for t in exp.store.trials()}
