@@ -81,10 +81,18 @@ def main() -> None:
     print(f"{len(samples)} random architectures measured end to end, raw, in {time.perf_counter() - t0:.0f} s (mean "
           f"{np.mean(raw):.3f} ms, range {min(raw):.3f}-{max(raw):.3f} ms); {load_average()}")
     results = {"builds": [], "builds_raw": [], "speed_reference": not args.no_speed_reference}
+    again = measure_truth(profs[0].space, samples, x, args.threads, args.clock, args.repeats)
+    results["raw_repeatability"] = accuracy(again, raw)
+    print(line("raw measurement, taken again", results["raw_repeatability"]) + "   (the truth's own noise)")
     for b, (pred, prof) in enumerate(zip(preds, profs)):
         ref = prof.measurer.reference
         if ref is not None:  # the same architectures at the speed this build's table was measured at
             at_speed = measure_truth(prof.space, samples, x, args.threads, args.clock, args.repeats, ref)
+            if b == 0:
+                at_speed_again = measure_truth(prof.space, samples, x, args.threads, args.clock, args.repeats, ref)
+                results["reference_speed_repeatability"] = accuracy(at_speed_again, at_speed)
+                print(line("at reference speed, taken again", results["reference_speed_repeatability"])
+                      + "   (the truth's own noise)")
             fig = accuracy(pred, at_speed)
             results["builds"].append(fig)
             print(line(f"lookup table, build {b}", fig) + "   (measured at the table's reference speed)")

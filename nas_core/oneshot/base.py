@@ -153,6 +153,13 @@ class BaseOneShot(OneShotStrategy):
                     {"strategy": repr(self), **self.export_report.as_dict()}, indent=1, default=repr) + "\n")
         return dict(self._sample)
 
+    def current_architecture(self) -> dict[str, Any]:
+        """The most likely sample now (no checking against data): what NNI's
+        ``ArchitectureCheckpoint`` wrote after each epoch."""
+        if self.supernet is None:
+            raise NasError(f"{type(self).__name__}.current_architecture() before fit(): there is no supernet yet.")
+        return self.supernet.space.validate(self._argmax(self.supernet))
+
     def probabilities(self) -> dict[str, list[float]]:
         """Each label's current probability of each candidate, in domain order (stored per epoch)."""
         if self.supernet is None:

@@ -82,10 +82,11 @@ class MeasurementProtocol:
 
     @classmethod
     def for_repeats(cls, repeats: int, warmup: int = 5, **kw: Any) -> "MeasurementProtocol":
-        """About ``repeats`` timed runs per job, spread over 6 rounds (fewer when repeats < 12)."""
+        """About ``repeats`` timed runs per job in rounds of 5 runs (2 to 20 rounds): more repeats
+        visit every job more often, at more moments of the machine's drift, rather than longer."""
         if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 2:
             raise MeasurementError(f"repeats must be an integer >= 2 (two rounds at least), got {repeats!r}.")
-        rounds = kw.pop("rounds", min(6, max(2, repeats // 2)))
+        rounds = kw.pop("rounds", min(20, max(2, repeats // 5)))
         return cls(warmup=warmup, rounds=rounds, runs_per_round=max(1, math.ceil(repeats / rounds)), **kw)
 
     @property
