@@ -3,7 +3,8 @@
 Torch-free, so reading commands (``nas results``, the dashboard) import it cheaply.
 Two objectives take one sort and a sweep (O(n log n), plain Python); more objectives compare
 each point, in descending lexicographic order, with the front found so far (O(n * front
-size), numpy).
+size), numpy). :func:`hypervolume` measures a front (the region it dominates above a
+reference point): how search strategies are compared on several objectives.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 
 from nas_core.errors import ConfigError
 
-__all__ = ["pareto_front", "nondominated"]
+__all__ = ["pareto_front", "nondominated", "hypervolume"]
 
 _DIRECTIONS = {"max": 1.0, "min": -1.0}
 
@@ -134,3 +135,45 @@ def pareto_front(points: Sequence[Mapping[str, Any]], directions: Mapping[str, s
     if not rows:
         return []
     return nondominated(rows)
+
+
+def hypervolume(values: Any, reference: Sequence[float]) -> float:
+    """The volume dominated by the rows of an ``(n, k)`` table and bounded by ``reference``.
+
+    Larger is better in every column, as in :func:`nondominated` (negate a column to minimise
+    it). A row counts only where it is larger than ``reference`` in every column; rows with a
+    NaN count for nothing. Two columns take a sort and a sweep; more slice the front along the
+    last column (exact, exponential in ``k``: meant for the few objectives of a search). To
+    compare fronts across tasks, normalise each column to [0, 1] first (reference 0).
+    Optuna computes the same quantity, but only in a private module (``optuna._hypervolume``).
+    """
+    ref = [float(r) for r in reference]
+    rows = values.tolist() if hasattr(values, "tolist") else [list(r) for r in values]
+    if any(len(r) != len(ref) for r in rows):
+        raise ConfigError(f"hypervolume: every row needs {len(ref)} values (one per column of the reference "
+                          f"point {ref}); got rows of {sorted({len(r) for r in rows})}.")
+    above = [[float(v) for v in r] for r in rows if all(float(v) > c for v, c in zip(r, ref))]  # NaN > c is False
+    if not above:
+        return 0.0
+    return _volume([above[i] for i in nondominated(above)], ref)
+
+
+def _volume(front: list[list[float]], ref: list[float]) -> float:
+    """Hypervolume of mutually non-dominated points that all dominate ``ref``."""
+    if len(ref) == 1:
+        return max(p[0] for p in front) - ref[0]
+    if len(ref) == 2:  # descending x: y ascends along a front; each point adds its strip
+        total, y_before = 0.0, ref[1]
+        for x, y in sorted(front, key=lambda p: (-p[0], p[1])):
+            if y > y_before:
+                total += (x - ref[0]) * (y - y_before)
+                y_before = y
+        return total
+    # slice along the last column: between consecutive levels, the points at or above a level
+    levels = sorted({p[-1] for p in front}, reverse=True) + [ref[-1]]
+    total = 0.0
+    for upper, lower in zip(levels, levels[1:]):
+        layer = [p[:-1] for p in front if p[-1] >= upper]
+        kept = [layer[i] for i in nondominated(layer)]
+        total += (upper - lower) * _volume(kept, ref[:-1])
+    return total

@@ -149,6 +149,9 @@ class TrialLoop:
     def _resume(self) -> list[TrialRecord]:
         """Restore the strategy and counters from the store; the trials asked but not told."""
         self.strategy.setup(self.exp.space, self.exp.seed)
+        set_objectives = getattr(self.strategy, "set_objectives", None)  # duck-typed strategies may lack it
+        if callable(set_objectives):
+            set_objectives({o.metric: o.direction for o in self.exp.objectives}, list(self.exp.metrics))
         point = self.store.resume_point()
         if point is None:
             if self.store.count():

@@ -83,6 +83,20 @@ class Strategy(ABC):
         """
         return False
 
+    def set_objectives(self, objectives: Mapping[str, str], metrics: Sequence[str] = ()) -> bool:
+        """Told, after :meth:`setup` and before any ``tell``, what the experiment optimises.
+
+        ``objectives`` maps metric names to ``"max"`` or ``"min"`` in the experiment's order (the
+        first is primary: the told ``score`` is its value, signed so that larger is better);
+        ``metrics`` names every metric and cost a told result's ``metrics`` may hold. The runner
+        calls it (``Experiment(objectives=...)``, the config's ``[objectives]``). A
+        multi-objective strategy (``nsga2``) searches for the Pareto front of these objectives
+        unless it was built with its own, which it checks against ``metrics`` (a
+        :class:`~nas_core.errors.ConfigError` naming an unknown one), and returns True. The
+        default ignores it and returns False: the strategy maximises the score.
+        """
+        return False
+
 
 class OneShotStrategy(ABC):
     """A one-shot strategy: trains a supernet with a trainer's pieces, then exports a sample."""

@@ -10,6 +10,7 @@
   (plugins ``nas-strategy-darts``, ``nas-strategy-enas``, ``nas-strategy-proxyless``).
 """
 from nas_core.oneshot.base import BaseOneShot
+from nas_core.oneshot.callbacks import ArchitectureCheckpoint, Callback, LRSchedulerCallback, ModelCheckpoint
 from nas_core.oneshot.data import forever, split_loaders, to_device
 from nas_core.oneshot.mixed import (
     ExprDistribution,
@@ -30,6 +31,10 @@ from nas_core.oneshot.penalty import (
 from nas_core.oneshot.supernet import ArchParameters, Supernet
 
 __all__ = [
+    "Callback",
+    "LRSchedulerCallback",
+    "ArchitectureCheckpoint",
+    "ModelCheckpoint",
     "ArchParameters",
     "BaseOneShot",
     "ExpectationProfilerPenalty",

@@ -79,6 +79,7 @@ class TrainerAdapter(Trainer):
         self.user_loss = loss
         self.metrics = metrics
         self.optimizer = optimizer
+        self.training_optimizer: torch.optim.Optimizer | None = None
         self.batch_size, self.workers, self.num_epochs = batch_size, workers, num_epochs
         self.main_device, self.device_ids = resolve_devices(device)
         self.log_frequency = log_frequency
@@ -126,6 +127,7 @@ class TrainerAdapter(Trainer):
         opt = rebuild_optimizer(self.optimizer, params) if self.optimizer is not None else torch.optim.Adam(params, lr=1e-3)
         if self.log_frequency is not None:
             opt.register_step_post_hook(lambda *_: self._after_step())
+        self.training_optimizer = opt  # the one training now (LRSchedulerCallback carries its rate over)
         return opt
 
     def batch_metrics(self, output: torch.Tensor, target: Any) -> dict[str, float]:

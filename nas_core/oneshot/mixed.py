@@ -66,14 +66,17 @@ class MixState:
             return self.grad_paths[label], self.nograd_paths.get(label, [])
         return list(range(n)), []
 
-    def weight(self, label: str) -> torch.Tensor:
+    def weight(self, label: str, device: torch.device | None = None) -> torch.Tensor:
+        """``label``'s weights, on ``device`` when given (the data's: under DataParallel a replica
+        on another GPU mixes with them; the copy keeps the gradient to the logits)."""
         try:
-            return self.weights[label]
+            w = self.weights[label]
         except KeyError:
             raise ConfigError(
                 f"the supernet is in weighted mode but has no weights for label {label!r}; give a weight vector "
                 "for every label of the space."
             ) from None
+        return w if device is None or w.device == device else w.to(device)
 
 
 class _Mixed(nn.Module):
@@ -106,7 +109,7 @@ class MixedLayerChoice(_Mixed):
         st = self.state
         if st.mode == "sample":
             return self.candidates[str(st.sample[self.label])](*args, **kwargs)
-        w = st.weight(self.label)
+        w = st.weight(self.label, _device_of(args, kwargs))
         with_grad, without = st.paths(self.label, len(self.domain))
         out = None
         for i in with_grad:
@@ -116,6 +119,18 @@ class MixedLayerChoice(_Mixed):
                 y = _tensor_out(self.candidates[str(self.domain[i])](*args, **kwargs), self.label)
             out = _add(out, w[i] * y)
         return out
+
+
+def _device_of(args: Sequence[Any], kwargs: Mapping[str, Any]) -> torch.device | None:
+    """The device of the first tensor among the arguments (in lists and tuples too), if any."""
+    stack = list(args) + list(kwargs.values())
+    while stack:
+        a = stack.pop(0)
+        if isinstance(a, torch.Tensor):
+            return a.device
+        if isinstance(a, (list, tuple)):
+            stack[:0] = list(a)
+    return None
 
 
 def _tensor_out(y: Any, label: str) -> torch.Tensor:
@@ -149,7 +164,7 @@ class MixedInputChoice(_Mixed):
                 "different kinds or shapes for different subsets, so DARTS/ProxylessNAS cannot mix them. Use "
                 "reduction 'sum' or 'mean', fix n_chosen, or search it with a sampling strategy (ENAS)."
             )
-        w = st.weight(self.label)
+        w = st.weight(self.label, _device_of(inputs, {}))
         with_grad, without = st.paths(self.label, len(self.domain))
         out = None
         for i in list(with_grad) + list(without):
@@ -183,8 +198,8 @@ class ExprDistribution:
                 self.combos.append([])
             self.combos[by_value[key]].append(idx)
 
-    def weights(self, st: MixState) -> list[torch.Tensor | float]:
-        ws = [st.weight(l) for l in self.labels]
+    def weights(self, st: MixState, device: torch.device | None = None) -> list[torch.Tensor | float]:
+        ws = [st.weight(l, device) for l in self.labels]
         out: list[torch.Tensor | float] = []
         for combos in self.combos:
             total: Any = 0.0
@@ -216,13 +231,13 @@ class MixedRepeat(_Mixed):
                 x = block(x)
             return x
         if self.simple:
-            w = st.weight(self.label)
+            w = st.weight(self.label, _device_of((x,), {}))
             domain = self.depth_choice.candidates
             with_grad, without = st.paths(self.label, len(domain))
             wanted: dict[Any, Any] = {domain[i]: w[i] for i in list(with_grad) + list(without)}
             grad_depth = max((domain[i] for i in with_grad), default=0)
         else:
-            wanted = dict(zip(self.dist.values, self.dist.weights(st)))
+            wanted = dict(zip(self.dist.values, self.dist.weights(st, _device_of((x,), {}))))
             grad_depth = max(wanted)
         out = None
         top = max(wanted)
@@ -344,7 +359,7 @@ class MixedWidthLayer(_Mixed):
             conv_layer = cast(ConvNd, layer)
             w = conv_layer.weight
             if self.kernel_dist is not None:
-                kw = _mix(self.kernel_dist.weights(st), self.kernel_ind)
+                kw = _mix(self.kernel_dist.weights(st, x.device), self.kernel_ind)
                 w = w * kw
             conv: Callable[..., torch.Tensor] = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[conv_layer.spatial_dims]
             torch_conv = cast(nn.Conv2d, layer)  # any of nn.Conv1d/2d/3d: the attributes are the same
@@ -352,7 +367,7 @@ class MixedWidthLayer(_Mixed):
         else:
             y = layer.torch_cls.forward(layer, x)
         if self.out_dist is not None:
-            m = _mix(self.out_dist.weights(st), self.out_ind)
+            m = _mix(self.out_dist.weights(st, x.device), self.out_ind)
             shape = [1] * y.dim()
             dim = 1 if self.family in ("Conv", "BatchNorm") else y.dim() - 1
             shape[dim] = -1

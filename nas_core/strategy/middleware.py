@@ -20,7 +20,7 @@ import math
 import numbers
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from nas_core.errors import ConfigError, NasError
 from nas_core.interfaces.strategy import REJECTED, Strategy, TrialResult
@@ -163,6 +163,11 @@ class Chain(Strategy):
 
     def add_feasibility(self, feasible: Callable[[dict[str, Any]], bool]) -> bool:
         return self._top.add_feasibility(feasible)
+
+    def set_objectives(self, objectives: Mapping[str, str], metrics: Sequence[str] = ()) -> bool:
+        """Pass the experiment's objectives on to the strategy (see :meth:`Strategy.set_objectives`)."""
+        tell = getattr(self.strategy, "set_objectives", None)
+        return bool(tell(objectives, metrics)) if callable(tell) else False
 
     def restore_history(self, history: Any) -> None:
         """Rebuild the strategy and every middleware from the told history (see :meth:`Strategy.restore_history`)."""

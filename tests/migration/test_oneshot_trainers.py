@@ -157,6 +157,38 @@ def test_callbacks_get_nni_epoch_events():
     assert events == [("build", "DartsTrainer"), ("begin", 0), ("end", 0), ("begin", 1), ("end", 1)]
 
 
+def test_nni_callbacks_schedule_the_learning_rate_and_checkpoint_every_epoch(tmp_path):
+    from nas_core.oneshot import ArchitectureCheckpoint, LRSchedulerCallback, ModelCheckpoint
+
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), 0.1, momentum=0.9)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+    seen = []
+
+    class LearningRates:
+        def on_epoch_begin(self, epoch):
+            opt = trainer.adapter.training_optimizer
+            seen.append(None if opt is None else opt.param_groups[0]["lr"])
+
+    data = learnable_data(32, (1, 12, 12))
+    trainer = DartsTrainer(model, optimizer=optimizer, num_epochs=3, dataset_train=data, dataset_valid=data,
+                           batch_size=16, workers=0, callbacks=[LRSchedulerCallback(scheduler), LearningRates(),
+                                                                ArchitectureCheckpoint(tmp_path / "arch"),
+                                                                ModelCheckpoint(tmp_path / "model")])
+    trainer.train(validate=False)
+    # epoch 0 begins before the supernet's optimizer exists; then the rate halves after every epoch
+    assert seen[1:] == pytest.approx([0.05, 0.025]) and optimizer.param_groups[0]["lr"] == pytest.approx(0.0125)
+    assert sorted(p.name for p in (tmp_path / "arch").iterdir()) == ["epoch_0.json", "epoch_1.json", "epoch_2.json"]
+    last = json.loads((tmp_path / "arch" / "epoch_2.json").read_text())
+    assert search_space(Net()).validate(last) == trainer.strategy.current_architecture()
+    state = torch.load(tmp_path / "model" / "epoch_2.pth")
+    assert set(state) == set(trainer.strategy.supernet.state_dict())
+    with pytest.raises(ConfigError, match="only mode='epoch'"):
+        LRSchedulerCallback(scheduler, mode="batch")
+    with pytest.raises(ConfigError, match="scheduler built on your optimizer"):
+        LRSchedulerCallback(optimizer)
+
+
 def test_user_pieces_helpers():
     w = nn.Parameter(torch.zeros(3))
     opt = torch.optim.Adam([w], lr=0.01, betas=(0.8, 0.9))

@@ -63,6 +63,25 @@ def test_soft_weights_mix_every_candidate_and_reach_every_logit():
         assert sn.arch[label].grad is not None and sn.arch[label].grad.abs().sum() > 0, label
 
 
+@pytest.mark.parametrize("space_cls", [DigitsOneShotSpace, DeepSpace])
+def test_every_mixed_layer_asks_for_its_weights_on_the_device_of_its_data(space_cls):
+    # a DataParallel replica runs on another GPU than the architecture weights: each mixed
+    # layer must take the weights to its data's device (the copy keeps the gradient)
+    sn = Supernet(space_cls())
+    sn.set_weights(sn.arch.probs())
+    asked, weight = [], sn.state.weight
+
+    def spy(label, device=None):
+        asked.append((label, device))
+        return weight(label, device)
+
+    sn.state.weight = spy
+    sn(torch.randn(2, 1, 8, 8)).sum().backward()
+    assert asked and all(device == torch.device("cpu") for _, device in asked), asked
+    assert {label for label, _ in asked} == set(sn.space.labels)
+    assert all(sn.arch[l].grad is not None for l in sn.space.labels)
+
+
 def test_weights_and_architecture_parameters_are_disjoint_and_complete():
     sn = Supernet(DigitsOneShotSpace())
     w = {id(p) for p in sn.weight_parameters()}
