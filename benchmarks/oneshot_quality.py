@@ -36,6 +36,7 @@ from digits_spaces import SPACES, canonical  # noqa: E402
 import make_digits_tables as gen  # noqa: E402
 
 from nas_core.oneshot import ExpectationProfilerPenalty, SampleProfilerPenalty  # noqa: E402
+from nas_core.oneshot.export import ExportConfig  # noqa: E402
 from nas_core.oneshot.testing import MacsProfiler  # noqa: E402
 from nas_trainer_classification import ClassificationTrainer  # noqa: E402
 
@@ -76,16 +77,19 @@ class Lookup:
         return self._extra[key]
 
 
-def make_strategy(kind: str, profiler: Any, budget: float, seed: int, epochs: int) -> Any:
+def make_strategy(kind: str, profiler: Any, budget: float, seed: int, epochs: int,
+                  export_config: dict[str, Any] | None = None) -> Any:
+    """``kind`` with its defaults (``export_config``: ExportConfig fields to override, for experiments)."""
+    extra: dict[str, Any] = {"export_config": ExportConfig(**export_config)} if export_config else {}
     if kind == "darts":
         from nas_strategy_darts import DARTS
-        return DARTS(epochs=epochs, seed=seed, penalty=ExpectationProfilerPenalty(profiler, budget))
+        return DARTS(epochs=epochs, seed=seed, penalty=ExpectationProfilerPenalty(profiler, budget), **extra)
     if kind == "proxyless":
         from nas_strategy_proxyless import ProxylessNAS
-        return ProxylessNAS(epochs=epochs, seed=seed, penalty=ExpectationProfilerPenalty(profiler, budget))
+        return ProxylessNAS(epochs=epochs, seed=seed, penalty=ExpectationProfilerPenalty(profiler, budget), **extra)
     if kind == "enas":
         from nas_strategy_enas import ENAS
-        return ENAS(epochs=epochs, seed=seed, penalty=SampleProfilerPenalty(profiler, budget))
+        return ENAS(epochs=epochs, seed=seed, penalty=SampleProfilerPenalty(profiler, budget), **extra)
     raise SystemExit(f"unknown strategy {kind!r}")
 
 
@@ -128,7 +132,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                 for kind in args.strategies:
                     trainer = ClassificationTrainer(train=(data[0], data[1]), val=(data[2], data[3]),
                                                     batch_size=gen.BATCH, lr=gen.LR, seed=seed)
-                    strategy = make_strategy(kind, profiler, budget, seed, args.epochs)
+                    strategy = make_strategy(kind, profiler, budget, seed, args.epochs, args.export_config)
                     cpu0 = time.process_time()
                     strategy.fit(SPACES[name](), trainer)
                     cpu_s = time.process_time() - cpu0
@@ -177,6 +181,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--first-seed", type=int, default=0, help="seeds first_seed .. first_seed + seeds - 1")
     ap.add_argument("--epochs", type=int, default=10, help="the strategies' default")
+    ap.add_argument("--export-config", type=json.loads, default=None,
+                    help='ExportConfig fields to override, as JSON (experiments only; e.g. \'{"tune_steps": 10}\')')
     ap.add_argument("--out", type=Path, default=None, help="also append every run as a JSON line here")
     ap.add_argument("--summarize", type=Path, default=None, help="only print the summary of a --out file")
     args = ap.parse_args(argv)

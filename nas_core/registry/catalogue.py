@@ -27,6 +27,7 @@ KNOWN_DISTRIBUTIONS: dict[tuple[str, str], str] = {
     ("strategy", "enas"): "nas-strategy-enas",
     ("strategy", "guided-evolution"): "nas-strategy-evolution",
     ("strategy", "tpe"): "nas-strategy-optuna",
+    ("strategy", "nsga2"): "nas-strategy-optuna",
     ("strategy", "ppo"): "nas-strategy-ppo",
     ("strategy", "proxyless"): "nas-strategy-proxyless",
     ("strategy", "random"): "nas-strategy-random",

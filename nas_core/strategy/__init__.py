@@ -22,7 +22,7 @@ from nas_core.strategy.errors import (
 )
 from nas_core.strategy.middleware import Chain, Deduplicate, Filter, Middleware, Rejection, drain_rejected
 from nas_core.strategy.pareto import pareto_front
-from nas_core.strategy.proposals import ProposalSpace
+from nas_core.strategy.proposals import PendingSamples, ProposalSpace
 from nas_core.strategy.rng import random_state, set_random_state, set_torch_generator_state, torch_generator_state
 from nas_core.strategy.tabular import TabularBenchmark, TabularRun
 
@@ -34,6 +34,7 @@ __all__ = [
     "Middleware",
     "MiddlewareError",
     "ProposalSpace",
+    "PendingSamples",
     "Rejection",
     "SampleCodec",
     "SampleTrie",

@@ -11,13 +11,13 @@ feasibility predicates that middleware hands to the strategy
 from __future__ import annotations
 
 import random
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from nas_core.errors import NasError
 from nas_core.strategy.encoding import SampleCodec, SampleTrie
 from nas_core.strategy.errors import ConstraintUnsatisfiableError
 
-__all__ = ["ProposalSpace", "Indices"]
+__all__ = ["ProposalSpace", "PendingSamples", "Indices"]
 
 Indices = tuple[int, ...]
 
@@ -90,6 +90,14 @@ class ProposalSpace:
         """Record ``indices`` (canonical) as proposed or told."""
         self.seen.add(indices)
 
+    def told(self, sample: Mapping[str, Any], pending: "PendingSamples | None" = None) -> Indices:
+        """The canonical indices of a told ``sample``: marked as tried, and no longer out in ``pending``."""
+        indices = self.canonical_of(sample)
+        if pending is not None:
+            pending.settle(indices)
+        self.mark(indices)
+        return indices
+
     # -- drawing ----------------------------------------------------------------------
     def draw(self, rng: random.Random, max_tries: int = 100_000) -> Indices | None:
         """A random new, canonical, feasible vector (uniform over the untried raw vectors, then
@@ -125,3 +133,34 @@ class ProposalSpace:
             if c is not None:
                 return c
         return None
+
+
+class PendingSamples:
+    """Proposals asked and not yet told, with how many times each is out: part of a strategy's
+    saved state, so that a resumed strategy does not propose them again."""
+
+    def __init__(self, rows: Iterable[Any] = ()) -> None:
+        self.counts: dict[Indices, int] = {tuple(int(v) for v in i): int(n) for i, n in rows}
+
+    def add(self, indices: Indices) -> None:
+        self.counts[indices] = self.counts.get(indices, 0) + 1
+
+    def settle(self, indices: Indices) -> None:
+        """One of ``indices``' proposals was told (a sample not pending is ignored)."""
+        if self.counts.get(indices, 0) > 1:
+            self.counts[indices] -= 1
+        else:
+            self.counts.pop(indices, None)
+
+    def __iter__(self) -> Iterator[Indices]:
+        return iter(self.counts)
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def with_repeats(self) -> list[Indices]:
+        """Every pending proposal, as many times as it is out."""
+        return [i for i, n in self.counts.items() for _ in range(n)]
+
+    def to_state(self) -> list[list[Any]]:
+        return [[list(i), n] for i, n in self.counts.items()]

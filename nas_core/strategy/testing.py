@@ -11,6 +11,7 @@ an InputChoice (values are lists of input indices): 3 * 2 * 4 * 2 = 48 samples.
 from __future__ import annotations
 
 import json
+import random
 from typing import Any, Callable, Mapping
 
 import torch
@@ -18,11 +19,13 @@ from torch import nn
 
 from nas_core.interfaces.strategy import FAILED, Strategy, TrialResult
 from nas_core.space import InputChoice, LayerChoice, ModelSpace, ValueChoice, sample_key
+from nas_core.strategy.base import SeededStrategy
+from nas_core.strategy.rng import random_state, set_random_state
 
 __all__ = ["ToyNet", "toy_space", "toy_score", "run_schedule", "assert_reproducible", "assert_resumes_exactly",
            "assert_no_repeats", "hashed_score", "wide_space", "wide_score", "assert_state_compact", "assert_only_feasible",
            "NestedNet", "nested_space", "assert_no_equivalents", "assert_conformance", "assert_filter_guides",
-           "assert_guided_search"]
+           "assert_guided_search", "UniformRandom"]
 
 
 class ToyNet(ModelSpace):
@@ -45,6 +48,33 @@ class ToyNet(ModelSpace):
         y = self.skip([a, b])
         y = a if y is None else y
         return torch.flatten(self.pool(y), 1)
+
+
+class UniformRandom(SeededStrategy):
+    """A minimal seeded strategy for tests that need one without a strategy plugin: uniform draws
+    among untried samples (among feasible ones too, once a ``Filter`` hands over its predicate);
+    its state is its RNG, and a restored history marks the samples it had tried."""
+
+    def _setup(self) -> None:
+        self.rng = random.Random(self.seed)
+
+    def ask(self) -> dict[str, Any] | None:
+        codec, proposals = self._require_setup(), self._require_proposals()
+        indices = proposals.draw(self.rng)
+        if indices is None:
+            return None
+        proposals.mark(indices)
+        return codec.decode(indices)
+
+    def tell(self, sample: Mapping[str, Any], result: TrialResult) -> None:
+        proposals = self._require_proposals()
+        proposals.mark(proposals.canonical_of(sample))
+
+    def _state(self) -> dict[str, Any]:
+        return {"rng": random_state(self.rng)}
+
+    def _load_state(self, state: Mapping[str, Any]) -> None:
+        set_random_state(self.rng, state["rng"])
 
 
 def toy_space() -> Any:

@@ -10,6 +10,9 @@
     ``fake_distribution(name, version, modules={...}, entry_points={"nas_core": {...}})``
     installs a fake distribution found by ``importlib.metadata`` and resets the registry
     so the next lookup discovers it through its entry point.
+``nas_one_torch_thread``
+    Runs the test on one intra-op torch thread (tiny networks train fastest so, and a busy
+    machine slows them least): ``pytestmark = pytest.mark.usefixtures("nas_one_torch_thread")``.
 """
 from __future__ import annotations
 
@@ -65,3 +68,11 @@ def fake_distribution(tmp_path_factory: pytest.TempPathFactory,
         for d in made:
             d.uninstall()
         reset_registry(old)
+
+
+@pytest.fixture
+def nas_one_torch_thread() -> Iterator[None]:
+    from nas_core.threads import torch_threads  # imports torch: only when a test asks
+
+    with torch_threads(1):
+        yield

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import pytest
 
+import nas_core
 from nas_core.errors import ConfigError
 from nas_core.experiment import load_config, parse_duration
+from nas_core.experiment.config import DEFAULT_STRATEGY
+from nas_core.strategy.testing import UniformRandom
 
 from exp_configs import write_toy
 
@@ -40,7 +43,23 @@ def test_yaml_config_is_accepted(tmp_path):
     assert best is not None and best.sample["width"] in (8, 16)
 
 
-def test_unknown_strategy_name_suggests_close_match(tmp_path):
+class EvolutionPlugin:
+    """Registers stand-ins under the evolution plugin's names (the core's tests run without plugins)."""
+
+    class Regularized(UniformRandom):
+        pass
+
+    class Guided(UniformRandom):
+        pass
+
+    @nas_core.hookimpl
+    def register_strategies(self, register):
+        register("regularized-evolution", self.Regularized)
+        register("guided-evolution", self.Guided)
+
+
+def test_unknown_strategy_name_suggests_close_match(tmp_path, nas_plugin):
+    nas_plugin(EvolutionPlugin())
     text = write_toy(tmp_path).read_text().replace('factory = "nas_exp_testkit:HillClimb"', 'name = "regularised-evolution"')
     msg = _err(tmp_path, text)
     assert msg.startswith("strategy.name:") and "regularized-evolution" in msg
@@ -128,14 +147,13 @@ def test_durations():
         parse_duration(0)
 
 
-def test_without_a_strategy_section_the_default_strategy_is_used(tmp_path):
+def test_without_a_strategy_section_the_default_strategy_is_used(tmp_path, nas_plugin):
+    nas_plugin(EvolutionPlugin())
     p = tmp_path / "nostrategy.yaml"
     p.write_text(
         "experiment: {seed: 1, max_trials: 2}\n"
         "space: {class: 'nas_exp_testkit:ToySpace'}\n"
         "trainer: {factory: 'nas_exp_testkit:CheapTrainer'}\n"
     )
-    from nas_strategy_evolution import GuidedEvolution
-
     exp = load_config(p).build(progress=False)
-    assert isinstance(exp.strategy, GuidedEvolution)
+    assert DEFAULT_STRATEGY == {"name": "guided-evolution"} and isinstance(exp.strategy, EvolutionPlugin.Guided)

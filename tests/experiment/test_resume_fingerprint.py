@@ -8,6 +8,7 @@ from nas_core.cli.main import cli
 from nas_core.errors import ConfigError
 from nas_core.experiment import Experiment, TrialStore, load_config
 from nas_core.experiment.fingerprint import check_resume, component_fingerprint
+from nas_core.strategy.testing import UniformRandom
 
 import nas_exp_testkit as kit
 
@@ -40,10 +41,16 @@ def test_budget_executor_and_workers_may_change_on_resume(tmp_path):
     assert "(resuming)" in result.output and len(TrialStore(tmp_path / "out").trials()) >= 3
 
 
-def _evolution_exp(tmp_path, population):
-    from nas_strategy_evolution import RegularizedEvolution
+class PopulationStrategy(UniformRandom):
+    """A strategy with an option kept as a public attribute (as RegularizedEvolution keeps population_size)."""
 
-    return Experiment(kit.toy_space(), kit.CheapTrainer(), RegularizedEvolution(population_size=population),
+    def __init__(self, population_size: int) -> None:
+        super().__init__()
+        self.population_size_option = population_size
+
+
+def _evolution_exp(tmp_path, population):
+    return Experiment(kit.toy_space(), kit.CheapTrainer(), PopulationStrategy(population_size=population),
                       max_trials=2, workdir=tmp_path / "evo", progress=False)
 
 

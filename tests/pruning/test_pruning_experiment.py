@@ -7,7 +7,7 @@ from nas_core.experiment import Experiment, ProcessPoolExecutor, TrialStore
 from nas_core.interfaces import PRUNED, SUCCEEDED
 from nas_core.pruning import CurveStore
 
-import pruning_kit as kit
+from nas_core.pruning import testing as kit
 
 
 def _experiment(tmp_path, widths, pruner, executor=None, **kw):

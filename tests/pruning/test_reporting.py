@@ -13,7 +13,7 @@ from nas_core.pruning import (
     report, reporting, resolve_pruner,
 )
 
-import pruning_kit as kit
+from nas_core.pruning import testing as kit
 
 
 @pytest.fixture
@@ -141,7 +141,7 @@ def test_a_pruner_that_cannot_travel_to_the_workers_is_refused():
 
 def test_config_file_pruner_section_is_validated_and_built(nas_plugin, tmp_path):
     nas_plugin(kit.KitPlugin())
-    base = {"space": {"class": "pruning_kit:WidthSpace"}, "strategy": {"name": "fixed", "widths": [3, 1]},
+    base = {"space": {"class": "nas_core.pruning.testing:WidthSpace"}, "strategy": {"name": "fixed", "widths": [3, 1]},
             "trainer": {"name": "curve"}, "experiment": {"max_trials": 2, "workdir": str(tmp_path / "run")}}
     with pytest.raises(ConfigError, match=r"pruner\.name: no pruner named 'median-stop'"):
         ExperimentConfig({**base, "pruner": {"name": "median-stop"}}).validate()

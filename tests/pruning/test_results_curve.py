@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from nas_core.cli.main import cli
 from nas_core.experiment import Experiment
 
-import pruning_kit as kit
+from nas_core.pruning import testing as kit
 
 
 def _run(tmp_path):
@@ -54,7 +54,7 @@ def test_results_trial_unknown_is_an_error_naming_the_range(tmp_path):
 def test_nas_search_with_a_pruner_section_reports_the_pruned_trials(tmp_path, nas_plugin):
     nas_plugin(kit.KitPlugin())
     cfg = tmp_path / "exp.toml"
-    cfg.write_text('[experiment]\nmax_trials = 3\nworkdir = "run"\n[space]\nclass = "pruning_kit:WidthSpace"\n'
+    cfg.write_text('[experiment]\nmax_trials = 3\nworkdir = "run"\n[space]\nclass = "nas_core.pruning.testing:WidthSpace"\n'
                    '[strategy]\nname = "fixed"\nwidths = [6, 2, 1]\n[trainer]\nname = "curve"\nepochs = 3\n'
                    '[pruner]\nname = "stop-narrow"\nbelow = 0.3\nat_step = 2\n')
     res = CliRunner().invoke(cli, ["search", str(cfg), "--no-progress"])

@@ -20,7 +20,7 @@ from nas_core.strategy import (
     StrategyStateError,
     drain_rejected,
 )
-from nas_core.strategy.testing import assert_resumes_exactly, toy_space
+from nas_core.strategy.testing import UniformRandom, assert_resumes_exactly, toy_space
 
 
 class Scripted(Strategy):
@@ -76,25 +76,22 @@ def _drive(strategy: Strategy, score: float = 1.0) -> list[dict[str, Any]]:
     return out
 
 
-def test_seed_example_runs_as_written_and_proposes_only_feasible_samples():
-    from nas_strategy_random import Random
+def test_guiding_filter_makes_a_seeded_strategy_propose_only_feasible_samples():
 
     profiler = WidthProfiler()
     flt = Filter(lambda sample: profiler.profile(sample) < 300e6)
-    strategy = Chain(Random(), flt)
+    strategy = Chain(UniformRandom(), flt)
     strategy.setup(toy_space(), seed=0)
     trained = _drive(strategy)
-    # the Filter handed its predicate to Random: infeasible samples are never proposed, so none is rejected
+    # the Filter handed its predicate to the strategy: infeasible samples are never proposed, so none is rejected
     assert flt.guiding and len(trained) == 32 and all(s["width"] in (4, 8) for s in trained)
     assert strategy.drain_rejected() == [] and flt.n_rejected == 0
 
 
 def test_unguided_filter_rejects_and_exposes_rejections():
-    from nas_strategy_random import Random
-
     profiler = WidthProfiler()
     strategy = Chain(
-        Random(),
+        UniformRandom(),
         Filter(lambda sample: profiler.profile(sample) < 300e6, guide=False)
     )
     strategy.setup(toy_space(), seed=0)
@@ -171,18 +168,16 @@ def test_filter_bad_options(kwargs, message):
 
 
 def test_chain_argument_errors():
-    from nas_strategy_random import Random
-
     with pytest.raises(MiddlewareError, match="first argument must be a strategy"):
-        Chain(Filter(bool), Random())
+        Chain(Filter(bool), UniformRandom())
     with pytest.raises(MiddlewareError, match="argument 2 must be middleware"):
-        Chain(Random(), Random())
+        Chain(UniformRandom(), UniformRandom())
     with pytest.raises(MiddlewareError, match="ask\\(\\) and tell\\(\\)"):
         Chain(object())
     f = Filter(bool)
-    Chain(Random(), f)
+    Chain(UniformRandom(), f)
     with pytest.raises(MiddlewareError, match="already part of a Chain"):
-        Chain(Random(), f)
+        Chain(UniformRandom(), f)
 
 
 def test_drain_rejected_of_plain_strategy_and_nested_chain():
@@ -226,41 +221,46 @@ def test_deduplicate_ends_a_converged_strategy():
 
 
 def test_chain_state_restores_exactly():
-    from nas_strategy_random import Random
-
-    assert_resumes_exactly(lambda: Chain(Random(), Filter(lambda s: s["width"] != 8), Deduplicate()))
-    assert_resumes_exactly(lambda: Chain(Random(), Filter(lambda s: s["width"] != 8, metric_if_rejected=0.0)))
+    assert_resumes_exactly(lambda: Chain(UniformRandom(), Filter(lambda s: s["width"] != 8), Deduplicate()))
+    assert_resumes_exactly(lambda: Chain(UniformRandom(), Filter(lambda s: s["width"] != 8, metric_if_rejected=0.0)))
 
 
 def test_chain_state_is_json_and_checks_the_chain_shape():
-    from nas_strategy_random import Random
-
     space = toy_space()
-    chain = Chain(Random(), Filter(lambda s: True), Deduplicate())
+    chain = Chain(UniformRandom(), Filter(lambda s: True), Deduplicate())
     chain.setup(space, 1)
     s = chain.ask()
     chain.tell(s, TrialResult(0.3))
     state = json.loads(json.dumps(chain.state_dict()))
-    other = Chain(Random(), Deduplicate())
+    other = Chain(UniformRandom(), Deduplicate())
     other.setup(space, 1)
     with pytest.raises(StrategyStateError, match=r"has middleware \['Filter', 'Deduplicate'\].*Rebuild the chain"):
         other.load_state_dict(state)
-    same = Chain(Random(), Filter(lambda s: True), Deduplicate())
+    same = Chain(UniformRandom(), Filter(lambda s: True), Deduplicate())
     same.setup(space, 1)
     same.load_state_dict(state)
     assert same.middlewares[0].n_passed == 1
     assert "results" not in state["middlewares"][1]["state"]  # compact: results come back from the history
     same.restore_history([(s, TrialResult(0.3))])
     assert same.middlewares[1]._results[sample_key(s)].score == 0.3
-    assert same.ask() != s  # Random rebuilt its tried samples from the history too
+    assert same.ask() != s  # the strategy rebuilt its tried samples from the history too
 
 
-def test_seed_imports_resolve_through_the_registry():
+def test_seed_imports_resolve_through_the_registry(nas_plugin):
+    import nas_core
+
+    classes = {name: type(name, (UniformRandom,), {}) for name in ("Random", "RegularizedEvolution", "PolicyBasedRL")}
+
+    class Plugin:
+        @nas_core.hookimpl
+        def register_strategies(self, register):
+            register("random", classes["Random"])
+            register("regularized-evolution", classes["RegularizedEvolution"])
+            register("ppo", classes["PolicyBasedRL"])
+
+    nas_plugin(Plugin())
     from nas_core.strategy import PolicyBasedRL, Random, RegularizedEvolution
-    from nas_strategy_evolution import RegularizedEvolution as RE
-    from nas_strategy_ppo import PolicyBasedRL as PPO
-    from nas_strategy_random import Random as R
 
-    assert (Random, RegularizedEvolution, PolicyBasedRL) == (R, RE, PPO)
+    assert (Random, RegularizedEvolution, PolicyBasedRL) == tuple(classes.values())
     with pytest.raises(ImportError, match="Nope"):
         from nas_core.strategy import Nope  # noqa: F401

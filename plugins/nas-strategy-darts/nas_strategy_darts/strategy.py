@@ -34,6 +34,7 @@ class DARTS(BaseOneShot):
 
     name = "darts"
     weighted = True
+    mixture_weights = True  # the checked export first tunes the weights on single paths (ExportConfig.tune_steps)
 
     def __init__(self, *, epochs: int = 10, arch_lr: float = 3e-4, arch_weight_decay: float = 1e-3,
                  penalty: ExpectationProfilerPenalty | None = None, gumbel: bool = False, tau_max: float = 10.0,

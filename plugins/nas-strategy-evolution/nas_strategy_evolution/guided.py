@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 from nas_core.interfaces.strategy import TrialResult
 from nas_core.threads import torch_threads
-from nas_core.strategy import SeededStrategy, check_int, random_state, set_random_state, usable_score
+from nas_core.strategy import PendingSamples, SeededStrategy, check_int, random_state, set_random_state, usable_score
 from nas_strategy_evolution.surrogate import HammingGP, expected_improvement
 
 __all__ = ["GuidedEvolution"]
@@ -59,7 +59,7 @@ class GuidedEvolution(SeededStrategy):
 
     def _setup(self) -> None:
         self._rng = random.Random(self.seed)
-        self._pending: dict[Indices, int] = {}
+        self._pending = PendingSamples()
         self._recent: collections.deque[tuple[Indices, float]] = collections.deque(maxlen=self.window)
         self._best: list[tuple[float, int, Indices]] = []  # min-heap of the `parents` best (score, order, sample)
         self._n_results = 0
@@ -76,7 +76,7 @@ class GuidedEvolution(SeededStrategy):
             if child is None:
                 return None
         proposals.mark(child)
-        self._pending[child] = self._pending.get(child, 0) + 1
+        self._pending.add(child)
         return codec.decode(child)
 
     def _training_set(self) -> tuple[list[Indices], list[float]]:
@@ -130,12 +130,7 @@ class GuidedEvolution(SeededStrategy):
 
     # -- learning ---------------------------------------------------------------------
     def tell(self, sample: Mapping[str, Any], result: TrialResult) -> None:
-        indices = self._require_proposals().canonical_of(sample)
-        if self._pending.get(indices, 0) > 1:
-            self._pending[indices] -= 1
-        else:
-            self._pending.pop(indices, None)
-        self.proposals.mark(indices)
+        indices = self._require_proposals().told(sample, self._pending)
         self._learn(indices, result)
 
     def _learn(self, indices: Indices, result: TrialResult) -> None:
@@ -156,12 +151,12 @@ class GuidedEvolution(SeededStrategy):
 
     # -- state ------------------------------------------------------------------------
     def _state(self) -> dict[str, Any]:
-        return {"rng": random_state(self._rng), "pending": [[list(i), n] for i, n in self._pending.items()],
+        return {"rng": random_state(self._rng), "pending": self._pending.to_state(),
                 "n_model": self.n_model, "hyper": list(self.hyper) if self.hyper else None}
 
     def _load_state(self, state: Mapping[str, Any]) -> None:
         set_random_state(self._rng, state["rng"])
-        self._pending = {tuple(i): int(n) for i, n in state["pending"]}
+        self._pending = PendingSamples(state["pending"])
         for indices in self._pending:
             self.proposals.mark(indices)
         self.n_model = int(state["n_model"])

@@ -9,7 +9,9 @@ from typing import Any, Mapping
 
 from nas_core.errors import ConfigError
 from nas_core.interfaces.strategy import SUCCEEDED, TrialResult
-from nas_core.strategy import SeededStrategy, check_int, check_prob, random_state, set_random_state, usable_score
+from nas_core.strategy import (
+    PendingSamples, SeededStrategy, check_int, check_prob, random_state, set_random_state, usable_score,
+)
 
 __all__ = ["RegularizedEvolution", "default_population_size"]
 
@@ -92,7 +94,7 @@ class RegularizedEvolution(SeededStrategy):
         self.sample_size = self.sample_size_option or max(2, self.population_size // 2)
         self._rng = random.Random(self.seed)
         self.population: collections.deque[tuple[Indices, float]] = collections.deque()
-        self._pending: dict[Indices, int] = {}
+        self._pending = PendingSamples()
         self._mutable = [i for i, n in enumerate(codec.sizes) if n > 1]
         if self.mutation_prob_option is not None:
             self.mutation_prob = self.mutation_prob_option
@@ -158,17 +160,12 @@ class RegularizedEvolution(SeededStrategy):
                 return None
             self.n_random += 1
         self.proposals.mark(child)
-        self._pending[child] = self._pending.get(child, 0) + 1
+        self._pending.add(child)
         return codec.decode(child)
 
     # -- learning ---------------------------------------------------------------------
     def tell(self, sample: Mapping[str, Any], result: TrialResult) -> None:
-        indices = self._require_proposals().canonical_of(sample)
-        if self._pending.get(indices, 0) > 1:
-            self._pending[indices] -= 1
-        else:
-            self._pending.pop(indices, None)
-        self.proposals.mark(indices)
+        indices = self._require_proposals().told(sample, self._pending)
         self.n_told += 1
         self._join(indices, result)
 
@@ -189,7 +186,7 @@ class RegularizedEvolution(SeededStrategy):
     @property
     def pending(self) -> list[dict[str, Any]]:
         """Samples asked for but not yet told about."""
-        return [self.codec.decode(i) for i, n in self._pending.items() for _ in range(n)]
+        return [self.codec.decode(i) for i in self._pending.with_repeats()]
 
     # -- state ------------------------------------------------------------------------
     def _state(self) -> dict[str, Any]:
@@ -199,7 +196,7 @@ class RegularizedEvolution(SeededStrategy):
             "mutation_prob": self.mutation_prob,
             "dedup": self.dedup,
             "rng": random_state(self._rng),
-            "pending": [[list(i), n] for i, n in self._pending.items()],
+            "pending": self._pending.to_state(),
             "counters": [self.n_told, self.n_mutations, self.n_random],
         }
 
@@ -209,7 +206,7 @@ class RegularizedEvolution(SeededStrategy):
         self.mutation_prob = float(state["mutation_prob"])
         self.dedup = bool(state["dedup"])
         set_random_state(self._rng, state["rng"])
-        self._pending = {tuple(i): int(n) for i, n in state["pending"]}
+        self._pending = PendingSamples(state["pending"])
         for indices in self._pending:
             self.proposals.mark(indices)
         self.n_told, self.n_mutations, self.n_random = (int(x) for x in state["counters"])

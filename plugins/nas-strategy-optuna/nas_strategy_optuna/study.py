@@ -23,7 +23,7 @@ from optuna.trial import TrialState, create_trial
 
 from nas_core.errors import ConfigError
 from nas_core.interfaces.strategy import SUCCEEDED, TrialResult
-from nas_core.strategy import SeededStrategy, StrategyStateError, check_int, usable_score
+from nas_core.strategy import PendingSamples, SeededStrategy, StrategyStateError, check_int, usable_score
 
 __all__ = ["OptunaStrategy", "check_objectives", "quiet", "SCORE"]
 
@@ -109,7 +109,7 @@ class OptunaStrategy(SeededStrategy):
     def _setup(self) -> None:
         self._distributions = {label: CategoricalDistribution(list(range(n)))
                                for label, n in zip(self.codec.labels, self.codec.sizes)}
-        self._pending: dict[Indices, int] = {}
+        self._pending = PendingSamples()
         self.n_draws = 0
         self._new_study()
 
@@ -162,17 +162,12 @@ class OptunaStrategy(SeededStrategy):
             if chosen is None:
                 return None
         proposals.mark(chosen)
-        self._pending[chosen] = self._pending.get(chosen, 0) + 1
+        self._pending.add(chosen)
         return codec.decode(chosen)
 
     # -- learning ---------------------------------------------------------------------
     def tell(self, sample: Mapping[str, Any], result: TrialResult) -> None:
-        indices = self._require_proposals().canonical_of(sample)
-        if self._pending.get(indices, 0) > 1:
-            self._pending[indices] -= 1
-        else:
-            self._pending.pop(indices, None)
-        self._require_proposals().mark(indices)
+        indices = self._require_proposals().told(sample, self._pending)
         self._add(indices, result)
 
     def _values(self, result: TrialResult) -> list[float] | None:
@@ -212,7 +207,7 @@ class OptunaStrategy(SeededStrategy):
 
     # -- state ------------------------------------------------------------------------
     def _state(self) -> dict[str, Any]:
-        return {"n_draws": self.n_draws, "pending": [[list(i), n] for i, n in self._pending.items()],
+        return {"n_draws": self.n_draws, "pending": self._pending.to_state(),
                 "objectives": self.objectives}
 
     def _load_state(self, state: Mapping[str, Any]) -> None:
@@ -221,6 +216,6 @@ class OptunaStrategy(SeededStrategy):
             raise StrategyStateError(f"{type(self).__name__}.load_state_dict: the saved search optimised {saved}, "
                                      f"this one {self.objectives}; resume with the same objectives.")
         self.n_draws = int(state["n_draws"])
-        self._pending = {tuple(i): int(n) for i, n in state["pending"]}
+        self._pending = PendingSamples(state["pending"])
         for indices in self._pending:
             self._require_proposals().mark(indices)

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 from nas_core.errors import ConfigError
 from nas_core.interfaces.strategy import TrialResult
-from nas_core.strategy import SeededStrategy, random_state, set_random_state
+from nas_core.strategy import PendingSamples, SeededStrategy, random_state, set_random_state
 
 __all__ = ["Random"]
 
@@ -40,7 +40,7 @@ class Random(SeededStrategy):
 
     def _setup(self) -> None:
         self._rng = random.Random(self.seed)
-        self._pending: dict[tuple[int, ...], int] = {}
+        self._pending = PendingSamples()
         self.n_asked = 0
 
     def ask(self) -> dict[str, Any] | None:
@@ -56,28 +56,22 @@ class Random(SeededStrategy):
                 if proposals.is_feasible(indices):
                     break
         proposals.mark(indices)
-        self._pending[indices] = self._pending.get(indices, 0) + 1
+        self._pending.add(indices)
         self.n_asked += 1
         return codec.decode(indices)
 
     def tell(self, sample: Mapping[str, Any], result: TrialResult) -> None:
         # Random search does not learn; a sample it did not propose (e.g. replayed history)
         # is still marked as tried so that it is not proposed later.
-        proposals = self._require_proposals()
-        indices = proposals.canonical_of(sample)
-        if self._pending.get(indices, 0) > 1:
-            self._pending[indices] -= 1
-        else:
-            self._pending.pop(indices, None)
-        proposals.mark(indices)
+        self._require_proposals().told(sample, self._pending)
 
     def _state(self) -> dict[str, Any]:
         return {"dedup": self.dedup, "rng": random_state(self._rng), "n_asked": self.n_asked,
-                "pending": [[list(i), n] for i, n in self._pending.items()]}
+                "pending": self._pending.to_state()}
 
     def _load_state(self, state: Mapping[str, Any]) -> None:
         set_random_state(self._rng, state["rng"])
         self.n_asked = int(state["n_asked"])
-        self._pending = {tuple(i): int(n) for i, n in state.get("pending", [])}
+        self._pending = PendingSamples(state.get("pending", []))
         for indices in self._pending:
             self.proposals.mark(indices)

@@ -7,14 +7,8 @@
   InputChoice skip;
 * :class:`ZeroLossTrainer`: random data and a task loss that is exactly zero, to check that a
   penalty alone moves the architecture;
-* the registration kit every one-shot strategy plugin runs against its registry name::
-
-      @pytest.mark.parametrize("kwargs, match", BAD_ARGUMENTS)
-      def test_bad_arguments(kwargs, match):
-          assert_rejects("darts", kwargs, match)
-
-      def test_registered_by_name():
-          assert_registered("darts")
+* :class:`RandomDataTrainer`: random inputs with learnable labels, cross-entropy and a real
+  ``fit``, so a one-shot search runs end to end without a dataset.
 """
 from __future__ import annotations
 
@@ -22,18 +16,15 @@ from typing import Any, Iterable
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 from nas_core.nn import layers as nnn  # the mutable layers (typed to take ValueChoice arguments)
-from nas_core.errors import ConfigError
-from nas_core.interfaces.strategy import OneShotStrategy
 from nas_core.interfaces.trainer import Trainer
 from nas_core.shapes import CostModel, CostModelProfiler, check_terms, op_cost_terms, trace
-from nas_core.registry import create
 from nas_core.space import InputChoice, LayerChoice, ModelSpace, ValueChoice, search_space
 
-__all__ = ["MacsProfiler", "DigitsOneShotSpace", "ZeroLossTrainer", "conv_block", "BAD_ARGUMENTS", "assert_registered",
-           "assert_rejects"]
+__all__ = ["MacsProfiler", "DigitsOneShotSpace", "ZeroLossTrainer", "RandomDataTrainer", "conv_block"]
 
 
 class MacsProfiler(CostModelProfiler):
@@ -113,29 +104,46 @@ class ZeroLossTrainer(Trainer):
         return torch.optim.SGD(params, lr=0.01)
 
 
-#: (keyword arguments, part of the error message) that every :class:`~nas_core.oneshot.BaseOneShot`
-#: strategy rejects with a :class:`~nas_core.errors.ConfigError`
-BAD_ARGUMENTS: list[tuple[dict[str, Any], str]] = [
-    ({"epochs": 0}, "epochs must be an integer >= 1"),
-    ({"arch_data": "test"}, "arch_data must be 'split' or 'val'"),
-    ({"seed": -1}, "seed must be an integer >= 0"),
-]
+class RandomDataTrainer(Trainer):
+    """Random ``(N, 1, 8, 8)`` inputs labelled by a fixed random linear map (10 learnable classes).
 
+    Cross-entropy loss, SGD; :meth:`fit` trains a frozen model for ``epochs`` from a fixed seed
+    and returns its validation accuracy. A quarter of the examples is the validation set.
+    """
 
-def assert_registered(name: str) -> OneShotStrategy:
-    """The registry builds strategy ``name`` as a one-shot strategy that keeps its ``epochs`` and ``seed``."""
-    strategy = create("strategy", name, epochs=2, seed=1)
-    assert isinstance(strategy, OneShotStrategy), f"{name!r} built a {type(strategy).__name__}, not a OneShotStrategy"
-    assert (getattr(strategy, "epochs", None), getattr(strategy, "seed", None)) == (2, 1), (
-        f"{name!r} did not keep epochs=2, seed=1")
-    return strategy
+    def __init__(self, n: int = 128, batch_size: int = 32, epochs: int = 1, lr: float = 0.05, seed: int = 0) -> None:
+        g = torch.Generator().manual_seed(seed)
+        x = torch.randn(n, 1, 8, 8, generator=g)
+        y = (x.flatten(1) @ torch.randn(64, 10, generator=g)).argmax(1)
+        cut = n - n // 4
+        self.train_data, self.val_data = TensorDataset(x[:cut], y[:cut]), TensorDataset(x[cut:], y[cut:])
+        self.batch_size, self.epochs, self.lr, self.seed = batch_size, epochs, lr, seed
 
+    def fit(self, model: nn.Module) -> dict[str, float]:
+        torch.manual_seed(self.seed)
+        optimizer = self.make_optimizer(model.parameters())
+        for _ in range(self.epochs):
+            model.train()
+            for x, y in self.train_loader():
+                optimizer.zero_grad()
+                self.loss(model(x), y).backward()
+                optimizer.step()
+        return self.evaluate(model)
 
-def assert_rejects(name: str, kwargs: dict[str, Any], match: str) -> ConfigError:
-    """Building strategy ``name`` with ``kwargs`` raises a :class:`ConfigError` whose message holds ``match``."""
-    try:
-        create("strategy", name, **kwargs)
-    except ConfigError as err:
-        assert match in str(err), f"{name!r} with {kwargs} said {str(err)!r}; expected it to say {match!r}"
-        return err
-    raise AssertionError(f"{name!r} accepted {kwargs}; it should raise a ConfigError saying {match!r}")
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        model.eval()
+        with torch.no_grad():
+            right = sum(int((model(x).argmax(1) == y).sum()) for x, y in self.val_loader())
+        return {"accuracy": right / len(self.val_data)}
+
+    def train_loader(self) -> DataLoader:
+        return DataLoader(self.train_data, batch_size=self.batch_size, shuffle=False)
+
+    def val_loader(self) -> DataLoader:
+        return DataLoader(self.val_data, batch_size=self.batch_size, shuffle=False)
+
+    def loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(output, target)
+
+    def make_optimizer(self, params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
+        return torch.optim.SGD(params, lr=self.lr, momentum=0.9)

@@ -1,4 +1,5 @@
-"""End to end on real parts: the digits CNN space, the classification trainer, RegularizedEvolution."""
+"""End to end on real parts: the digits CNN space, the classification trainer, RegularizedEvolution, and the
+demo config (examples/digits.toml) with the FLOPs and params profilers (this plugin's test extra)."""
 from __future__ import annotations
 
 import json
@@ -11,9 +12,20 @@ import torch
 import nas_core
 from nas_core.experiment import Experiment, load_config
 
-import nas_exp_testkit as kit
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+class ParamsCost(nas_core.Profiler):
+    """Parameter count of the frozen sample."""
+
+    unit = "params"
+    metric = "params"
+
+    def __init__(self, model_space, dummy_input=None):
+        self.space = nas_core.search_space(model_space)
+
+    def profile(self, sample):
+        return float(sum(p.numel() for p in self.space.freeze(sample).parameters()))
 
 
 @pytest.mark.slow
@@ -27,7 +39,7 @@ def test_evolution_on_digits_with_a_cost_bound(tmp_path):
     space = DigitsSpace()
     trainer = nas_core.create("trainer", "classification", dataset="digits", epochs=2, lr=0.005)
     strategy = nas_core.create("strategy", "regularized-evolution", population_size=4, sample_size=2)
-    exp = Experiment(space, trainer, strategy, profilers={"params": kit.ParamsCost(space)},
+    exp = Experiment(space, trainer, strategy, profilers={"params": ParamsCost(space)},
                      constraints={"params": {"max": 30_000}}, max_trials=4, workdir=tmp_path, seed=0, progress=False)
     best = exp.run()
     trials = exp.store.trials()
@@ -44,8 +56,6 @@ def test_evolution_on_digits_with_a_cost_bound(tmp_path):
     assert frozen(x).shape == (8, 10)
 
 
-@pytest.mark.skipif("flops" not in nas_core.available("profiler") or "params" not in nas_core.available("profiler"),
-                    reason="the digits demo needs the flops and params profiler plugins")
 def test_demo_config_validates_and_builds(tmp_path):
     exp = load_config(EXAMPLES / "digits.toml").build(workdir=str(tmp_path), progress=False)
     assert [o.metric for o in exp.objectives] == ["accuracy", "flops", "params"]

@@ -1,4 +1,5 @@
 """Second-order DARTS: the gradient through one virtual weight step, checked by finite differences."""
+import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -6,6 +7,8 @@ import torch.nn.functional as F
 from nas_core.oneshot import Supernet
 from nas_core.space import LayerChoice
 from nas_strategy_darts.unrolled import unrolled_arch_grad
+
+pytestmark = pytest.mark.usefixtures("nas_one_torch_thread")
 
 XI = 0.5
 

@@ -1,0 +1,128 @@
+"""Issue #19: the checked export judges each candidate with BatchNorm statistics of its own path."""
+import copy
+
+import pytest
+import torch
+
+from nas_core.oneshot import Supernet
+from nas_core.oneshot.export import Budget, ExportConfig, checked_export, recalibrated_batchnorm, supernet_accuracy
+from nas_core.oneshot.testing import DigitsOneShotSpace
+
+CPU = torch.device("cpu")
+
+
+def _supernet():
+    torch.manual_seed(0)
+    return Supernet(DigitsOneShotSpace(), generator=torch.Generator().manual_seed(0))
+
+
+def _batches(n, seed=0, size=32):
+    g = torch.Generator().manual_seed(seed)
+    return [(torch.randn(size, 1, 8, 8, generator=g) * 2 + 1, torch.randint(0, 10, (size,), generator=g))
+            for _ in range(n)]
+
+
+def _poison(sn):
+    """Running statistics far from anything the data gives (a mixture's stale statistics, exaggerated)."""
+    for m in sn.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.running_mean.fill_(50.0)
+            m.running_var.fill_(1e-4)
+
+
+SAMPLE = {"width": 8, "op1": "blur", "kernel": 3, "op2": "conv3x3", "skip": [1]}
+
+
+def test_recalibration_gives_the_paths_batch_statistics_and_restores_the_supernets():
+    sn = _supernet()
+    _poison(sn)
+    before = {k: v.clone() for k, v in sn.state_dict().items()}
+    data = _batches(1)
+    # reference: the same path in training mode (batch statistics) on that batch
+    ref = copy.deepcopy(sn)
+    ref.set_sample(SAMPLE)
+    with torch.no_grad():
+        expected = ref.train()(data[0][0])
+    with recalibrated_batchnorm(sn, SAMPLE, data, CPU) as n_bn:
+        sn.set_sample(SAMPLE)
+        with torch.no_grad():
+            got = sn.eval()(data[0][0])
+        bn = sn.net.stem[1].layer
+        assert float(bn.running_mean[:8].abs().max()) < 10  # not the poisoned 50 any more
+    assert n_bn == 9  # every BatchNorm of the supernet (stem, 4 in op1, 4 in op2) was reset
+    torch.testing.assert_close(got, expected, atol=2e-3, rtol=2e-3)  # unbiased vs biased variance only
+    after = sn.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)  # the supernet's own statistics are back
+
+
+def test_no_batchnorm_or_no_batches_is_a_no_op():
+    sn = _supernet()
+    with recalibrated_batchnorm(sn, SAMPLE, [], CPU) as n_bn:
+        assert n_bn == 0
+
+
+def test_checked_export_ranks_with_recalibrated_statistics():
+    sn = _supernet()
+    _poison(sn)
+    evaluation, calibration = _batches(2, seed=1), _batches(2, seed=2)
+    budget = Budget(lambda s: 1.0, 2.0)
+    candidates = [SAMPLE, {**SAMPLE, "op1": "conv3x3"}, {**SAMPLE, "width": 16, "op2": "blur"}]
+    plain = checked_export(sn, evaluation, budget, device=CPU, generator=torch.Generator().manual_seed(0),
+                           likely=candidates, sampled=[])
+    calibrated = checked_export(sn, evaluation, budget, device=CPU, generator=torch.Generator().manual_seed(0),
+                                likely=candidates, sampled=[], calibration=calibration)
+    for c in candidates:  # each ranked accuracy is the one measured inside its own recalibration
+        with recalibrated_batchnorm(sn, c, calibration, CPU):
+            acc = supernet_accuracy(sn, c, evaluation, CPU)
+        assert next(r["accuracy"] for r in calibrated.ranked if r["sample"] == c) == acc
+    # with poisoned statistics every candidate outputs the same constant class: the inputs of the ranking differ
+    assert [r["accuracy"] for r in plain.ranked] != [r["accuracy"] for r in calibrated.ranked]
+
+
+def test_export_config_bn_batches():
+    assert ExportConfig().bn_batches == 4
+    with pytest.raises(ValueError, match="bn_batches must be an integer >= 0"):
+        ExportConfig(bn_batches=-1)
+
+
+def _count_fair_steps(strategy):
+    calls = []
+    step = strategy._warmup_step
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return step(*args, **kwargs)
+
+    strategy._warmup_step = counted
+    return calls
+
+
+@pytest.mark.parametrize("cls, tune_steps, extra", [
+    ("darts", None, "epoch"),  # weights trained on the mixture: one epoch of single paths by default
+    ("proxyless", None, 0),    # single-path weights: no tuning by default
+    ("darts", 0, 0),
+    ("proxyless", 3, 3),
+])
+def test_single_path_tuning_before_the_checked_export(cls, tune_steps, extra):
+    from nas_core.oneshot.data import split_loaders
+    from nas_strategy_darts import DARTS
+    from nas_strategy_proxyless import ProxylessNAS
+    from nas_trainer_classification import ClassificationTrainer
+
+    trainer = ClassificationTrainer(dataset="digits", lr=0.005, seed=0)
+    epoch = len(split_loaders(trainer, "split", 0.5, 0)[0])
+    strategy = {"darts": DARTS, "proxyless": ProxylessNAS}[cls](
+        epochs=1, warmup_epochs=1, seed=0, export_config=ExportConfig(tune_steps=tune_steps, top_k=2, sampled=0,
+                                                                      explore=0, batches=1))
+    calls = _count_fair_steps(strategy)
+    torch.manual_seed(0)
+    strategy.fit(DigitsOneShotSpace(), trainer)
+    assert len(calls) == epoch + (epoch if extra == "epoch" else extra)  # warm-up epoch + tuning steps
+    assert strategy.export_report.method == "checked"
+
+
+def test_tune_steps_must_be_a_count():
+    with pytest.raises(ValueError, match="tune_steps must be an integer >= 0"):
+        ExportConfig(tune_steps=-2)
+    with pytest.raises(ValueError, match="tune_steps must be an integer >= 0"):
+        ExportConfig(tune_steps=1.5)
