@@ -15,19 +15,6 @@ from nas_core.experiment import Experiment, load_config
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 
-class ParamsCost(nas_core.Profiler):
-    """Parameter count of the frozen sample."""
-
-    unit = "params"
-    metric = "params"
-
-    def __init__(self, model_space, dummy_input=None):
-        self.space = nas_core.search_space(model_space)
-
-    def profile(self, sample):
-        return float(sum(p.numel() for p in self.space.freeze(sample).parameters()))
-
-
 @pytest.mark.slow
 def test_evolution_on_digits_with_a_cost_bound(tmp_path):
     sys.path.insert(0, str(EXAMPLES))
@@ -39,7 +26,7 @@ def test_evolution_on_digits_with_a_cost_bound(tmp_path):
     space = DigitsSpace()
     trainer = nas_core.create("trainer", "classification", dataset="digits", epochs=2, lr=0.005)
     strategy = nas_core.create("strategy", "regularized-evolution", population_size=4, sample_size=2)
-    exp = Experiment(space, trainer, strategy, profilers={"params": ParamsCost(space)},
+    exp = Experiment(space, trainer, strategy, profilers={"params": nas_core.create("profiler", "params", space)},
                      constraints={"params": {"max": 30_000}}, max_trials=4, workdir=tmp_path, seed=0, progress=False)
     best = exp.run()
     trials = exp.store.trials()
