@@ -22,8 +22,8 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 import torch
 from torch import nn
 
-from nas_core.checks import check_int
-from nas_core.errors import ConfigError, NasError
+from nas_core.checks import check_int, check_number, check_prob
+from nas_core.errors import NasError
 from nas_core.oneshot.data import to_device
 
 __all__ = ["Budget", "ExportConfig", "ExportReport", "NoFeasibleExportError", "top_k_samples", "checked_export",
@@ -91,14 +91,9 @@ class ExportConfig:
     def __post_init__(self) -> None:
         check_int("ExportConfig", "tune_steps", self.tune_steps, 0, allow_none=True)
         for name in ("top_k", "sampled", "explore", "batches", "bn_batches"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < (1 if name in ("top_k", "batches") else 0):
-                raise ConfigError(f"ExportConfig {name} must be an integer >= {1 if name in ('top_k', 'batches') else 0}, "
-                                 f"got {v!r}.")
-        if isinstance(self.tie_band, bool) or not isinstance(self.tie_band, (int, float)) or self.tie_band < 0:
-            raise ConfigError(f"ExportConfig tie_band must be a number >= 0, got {self.tie_band!r}.")
-        if not 0.0 <= self.explore_floor <= 1.0:
-            raise ConfigError(f"ExportConfig explore_floor must be between 0 and 1, got {self.explore_floor!r}.")
+            check_int("ExportConfig", name, getattr(self, name), 1 if name in ("top_k", "batches") else 0)
+        check_number("ExportConfig", "tie_band", self.tie_band, 0.0)
+        check_prob("ExportConfig", "explore_floor", self.explore_floor)
 
 
 @dataclass
