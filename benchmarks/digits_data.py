@@ -1,4 +1,5 @@
-"""The digits data split and the tables of ``digits_spaces.py`` (written by ``make_digits_tables.py``).
+"""The digits data split, the training and FLOPs counting both digits generators use, and the
+tables of ``digits_spaces.py`` (written by ``make_digits_tables.py``).
 
     table = DigitsTable.load("digits_wide")
     rec = table.lookup(sample)        # {"val_accuracy", "seeds", "flops", "macs", "params", "latency_ms", ...}
@@ -33,6 +34,35 @@ def digits_split() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tens
     xtr, xva, ytr, yva = train_test_split(x, digits.target, test_size=0.33, random_state=DATA_SEED,
                                           stratify=digits.target)
     return torch.from_numpy(xtr), torch.from_numpy(ytr).long(), torch.from_numpy(xva), torch.from_numpy(yva).long()
+
+
+def train_eval(model: torch.nn.Module, data: tuple[torch.Tensor, ...], seed: int, epochs: int, lr: float,
+               batch: int = 64) -> float:
+    """Adam(``lr``), batches of ``batch`` in a seeded order, ``epochs`` epochs; the validation top-1 accuracy."""
+    xtr, ytr, xva, yva = data
+    gen = torch.Generator().manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    for _ in range(epochs):
+        order = torch.randperm(len(xtr), generator=gen)
+        for i in range(0, len(xtr), batch):
+            idx = order[i : i + batch]
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(model(xtr[idx]), ytr[idx]).backward()
+            opt.step()
+    model.eval()
+    with torch.no_grad():
+        return float((model(xva).argmax(1) == yva).float().mean())
+
+
+def count_flops(model: torch.nn.Module) -> int:
+    """FLOPs of one 8x8 image, counted by ``FlopCounterMode`` (2 x MACs of conv, linear and matmul)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        model(torch.zeros(1, 1, 8, 8))
+    return int(counter.get_total_flops())
 
 
 def _key(sample: Mapping[str, Any]) -> str:

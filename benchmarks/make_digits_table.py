@@ -21,68 +21,31 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
-from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from digits_data import count_flops, digits_split, train_eval  # noqa: E402
 from digits_table_space import DigitsCNN  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "tests" / "data" / "digits_cnn_table.json"
-DATA_SEED = 0
 BATCH = 64
 LR = 3e-3
-
-
-def _data() -> tuple[torch.Tensor, ...]:
-    digits = load_digits()
-    x = (digits.images.astype(np.float32) / 16.0)[:, None]
-    xtr, xva, ytr, yva = train_test_split(
-        x, digits.target, test_size=0.33, random_state=DATA_SEED, stratify=digits.target
-    )
-    return (torch.from_numpy(xtr), torch.from_numpy(ytr).long(), torch.from_numpy(xva), torch.from_numpy(yva).long())
-
-
-def _train_eval(model: torch.nn.Module, data: tuple[torch.Tensor, ...], epochs: int, seed: int) -> float:
-    xtr, ytr, xva, yva = data
-    gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=LR)
-    model.train()
-    for _ in range(epochs):
-        order = torch.randperm(len(xtr), generator=gen)
-        for i in range(0, len(xtr), BATCH):
-            idx = order[i : i + BATCH]
-            opt.zero_grad()
-            loss = torch.nn.functional.cross_entropy(model(xtr[idx]), ytr[idx])
-            loss.backward()
-            opt.step()
-    model.eval()
-    with torch.no_grad():
-        return float((model(xva).argmax(1) == yva).float().mean())
-
-
-def _flops(model: torch.nn.Module) -> int:
-    counter = FlopCounterMode(display=False)
-    with counter, torch.no_grad():
-        model(torch.zeros(1, 1, 8, 8))
-    return int(counter.get_total_flops())
 
 
 def evaluate(job: tuple[int, dict, int, int]) -> dict:
     index, sample, epochs, repeats = job
     torch.set_num_threads(1)
     space = DigitsCNN().space
-    data = _data()
+    data = digits_split()
     accs = []
     for r in range(repeats):
         seed = 1000 * index + r
         torch.manual_seed(seed)
         model = DigitsCNN()
         frozen = model.space.freeze(sample)
-        accs.append(_train_eval(frozen, data, epochs, seed))
+        accs.append(train_eval(frozen, data, seed, epochs, LR, BATCH))
     frozen = space.freeze(sample)
-    flops = _flops(frozen)
+    flops = count_flops(frozen)
     return {
         "sample": sample,
         "val_accuracy": round(float(np.mean(accs)), 6),

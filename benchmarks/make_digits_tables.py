@@ -30,11 +30,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from digits_spaces import SPACES, canonical  # noqa: E402
-from digits_data import digits_split  # noqa: E402
+from digits_data import count_flops, digits_split, train_eval  # noqa: E402
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 #: epochs per space: the deep space is smaller and its residual stacks need a third epoch to settle
@@ -42,31 +41,6 @@ EPOCHS = {"digits_wide": 2, "digits_deep": 3}
 BATCH = 64
 LR = 1e-2
 REPEATS = 2
-
-
-def train_eval(model: torch.nn.Module, data: tuple[torch.Tensor, ...], seed: int, epochs: int) -> float:
-    """Adam(lr=LR), batch BATCH, ``epochs`` epochs; returns validation top-1 accuracy."""
-    xtr, ytr, xva, yva = data
-    gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=LR)
-    model.train()
-    for _ in range(epochs):
-        order = torch.randperm(len(xtr), generator=gen)
-        for i in range(0, len(xtr), BATCH):
-            idx = order[i : i + BATCH]
-            opt.zero_grad()
-            torch.nn.functional.cross_entropy(model(xtr[idx]), ytr[idx]).backward()
-            opt.step()
-    model.eval()
-    with torch.no_grad():
-        return float((model(xva).argmax(1) == yva).float().mean())
-
-
-def flops(model: torch.nn.Module) -> int:
-    counter = FlopCounterMode(display=False)
-    with counter, torch.no_grad():
-        model(torch.zeros(1, 1, 8, 8))
-    return int(counter.get_total_flops())
 
 
 def latency_ms(model: torch.nn.Module) -> float:
@@ -92,11 +66,11 @@ def evaluate(name: str, index: int, sample: dict[str, Any], data: tuple[torch.Te
         seed = 1000 * index + r
         torch.manual_seed(seed)
         model = SPACES[name]().space.freeze(sample)
-        accs.append(round(train_eval(model, data, seed, EPOCHS[name]), 6))
+        accs.append(round(train_eval(model, data, seed, EPOCHS[name], LR, BATCH), 6))
     train_cpu_s = (time.process_time() - cpu0) / REPEATS
     torch.manual_seed(0)
     frozen = SPACES[name]().space.freeze(sample)
-    f = flops(frozen)
+    f = count_flops(frozen)
     return {"index": index, "sample": sample, "val_accuracy": round(float(np.mean(accs)), 6), "seeds": accs,
             "flops": f, "macs": f // 2, "params": int(sum(p.numel() for p in frozen.parameters())),
             "latency_ms": latency_ms(frozen), "train_cpu_s": round(train_cpu_s, 3)}
