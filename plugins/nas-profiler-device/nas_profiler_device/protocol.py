@@ -175,9 +175,10 @@ def measure_interleaved(jobs: Sequence[Job], protocol: MeasurementProtocol,
             timeline.append((jobs[j].reference_key, ref))
             if progress is not None:
                 progress()
-    speed_now = _reference_now(timeline, protocol.reference_window)
-    for key, ts in _by_key(timeline).items():
-        baselines.setdefault(key, float(statistics.median(ts)))
+    series = _reference_series(timeline)
+    speed_now = _reference_now(series, len(timeline), protocol.reference_window)
+    for key, refs in series.items():
+        baselines.setdefault(key, float(statistics.median(ref for _, ref in refs)))
     out = []
     for job, vs in zip(jobs, visits):
         base = baselines.get(job.reference_key) if job.reference_key is not None else None
@@ -185,9 +186,10 @@ def measure_interleaved(jobs: Sequence[Job], protocol: MeasurementProtocol,
         refs_now: list[float] = []
         for r, times, pos in vs:
             now = speed_now[pos]
-            scale = base / now if base and now else 1.0
+            scale = 1.0
             if base and now:
                 refs_now.append(now)
+                scale = base / now
             corrected.extend((r, t * scale) for t in times)
         all_t = [t for _, t in corrected]
         halves = tuple(robust_figure([t for r, t in corrected if r % 2 == h], protocol.outlier_mads).ms
@@ -197,26 +199,23 @@ def measure_interleaved(jobs: Sequence[Job], protocol: MeasurementProtocol,
     return out
 
 
-def _by_key(timeline: Sequence[tuple[str | None, float | None]]) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {}
-    for key, ref in timeline:
+def _reference_series(timeline: Sequence[tuple[str | None, float | None]]) -> dict[str, list[tuple[int, float]]]:
+    """Per reference key, its (position in the timeline, reference time) in time order."""
+    out: dict[str, list[tuple[int, float]]] = {}
+    for pos, (key, ref) in enumerate(timeline):
         if key is not None and ref:
-            out.setdefault(key, []).append(ref)
+            out.setdefault(key, []).append((pos, float(ref)))
     return out
 
 
-def _reference_now(timeline: Sequence[tuple[str | None, float | None]], window: int) -> list[float | None]:
+def _reference_now(series: dict[str, list[tuple[int, float]]], visits: int, window: int) -> list[float | None]:
     """Per visit: the median reference time of the ``window`` visits (of the same reference)
     before and after it, itself included; ``None`` for a visit without a reference."""
-    positions: dict[str, list[int]] = {}
-    for pos, (key, ref) in enumerate(timeline):
-        if key is not None and ref:
-            positions.setdefault(key, []).append(pos)
-    now: list[float | None] = [None] * len(timeline)
-    for key, pos_list in positions.items():
-        series = [float(timeline[p][1] or 0.0) for p in pos_list]
-        for i, pos in enumerate(pos_list):
-            now[pos] = float(statistics.median(series[max(0, i - window): i + window + 1]))
+    now: list[float | None] = [None] * visits
+    for refs in series.values():
+        times = [ref for _, ref in refs]
+        for i, (pos, _) in enumerate(refs):
+            now[pos] = float(statistics.median(times[max(0, i - window): i + window + 1]))
     return now
 
 
