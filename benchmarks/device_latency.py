@@ -23,7 +23,7 @@ import warnings
 import numpy as np
 import torch
 
-from latency_kit import accuracy, build_spread, line, load_average, measure_truth
+from latency_kit import accuracy, build_spread, compare, line, load_average, measure_truth, reference_units_spread
 from nas_profiler_device import DeviceProfiler
 from nas_profiler_device.example_space import MobileNetV2Space
 
@@ -80,12 +80,13 @@ def main() -> None:
     raw = measure_truth(profs[0].space, samples, x, args.threads, args.clock, args.repeats)
     print(f"{len(samples)} random architectures measured end to end, raw, in {time.perf_counter() - t0:.0f} s (mean "
           f"{np.mean(raw):.3f} ms, range {min(raw):.3f}-{max(raw):.3f} ms); {load_average()}")
-    results = {"builds": [], "builds_raw": [], "speed_reference": not args.no_speed_reference}
+    results: dict = {"speed_reference": not args.no_speed_reference}
     again = measure_truth(profs[0].space, samples, x, args.threads, args.clock, args.repeats)
     results["raw_repeatability"] = accuracy(again, raw)
     print(line("raw measurement, taken again", results["raw_repeatability"]) + "   (the truth's own noise)")
     for b, (pred, prof) in enumerate(zip(preds, profs)):
         ref = prof.measurer.reference
+        at_speed = None
         if ref is not None:  # the same architectures at the speed this build's table was measured at
             at_speed = measure_truth(prof.space, samples, x, args.threads, args.clock, args.repeats, ref)
             if b == 0:
@@ -93,17 +94,12 @@ def main() -> None:
                 results["reference_speed_repeatability"] = accuracy(at_speed_again, at_speed)
                 print(line("at reference speed, taken again", results["reference_speed_repeatability"])
                       + "   (the truth's own noise)")
-            fig = accuracy(pred, at_speed)
-            results["builds"].append(fig)
-            print(line(f"lookup table, build {b}", fig) + "   (measured at the table's reference speed)")
-        fig = accuracy(pred, raw)
-        results["builds_raw"].append(fig)
-        print(line(f"lookup table, build {b}", fig) + "   (measured raw)", flush=True)
+        compare(results, "builds", f"lookup table, build {b}", pred, raw, at_speed)
     spread = results["build_spread"] = build_spread(preds)
     print(f"  build-to-build spread per arch: median {spread['median']:.1%}, largest {spread['max']:.1%}")
     if not args.no_speed_reference:
-        rel = results["build_spread_reference_units"] = build_spread(
-            [np.asarray(p) / next(iter(prof.measurer.reference.baselines.values())) for p, prof in zip(preds, profs)])
+        rel = results["build_spread_reference_units"] = reference_units_spread(
+            preds, [prof.measurer.reference for prof in profs])
         print(f"  the same in units of each build's reference time: median {rel['median']:.1%}, largest "
               f"{rel['max']:.1%}")
     n, smp = 10000, samples[:min(len(samples), 50)]

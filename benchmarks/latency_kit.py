@@ -41,6 +41,25 @@ def build_spread(predictions: Sequence[Sequence[float]]) -> dict[str, float]:
     return {"median": float(np.median(spread)), "max": float(spread.max())}
 
 
+def reference_units_spread(predictions: Sequence[Sequence[float]], references: Sequence[SpeedReference]
+                           ) -> dict[str, float]:
+    """:func:`build_spread` of each build's predictions divided by its reference's baseline."""
+    return build_spread([np.asarray(p) / next(iter(r.baselines.values())) for p, r in zip(predictions, references)])
+
+
+def compare(results: dict[str, Any], key: str, label: str, pred: Sequence[float], raw: Sequence[float],
+            at_speed: Sequence[float] | None = None) -> None:
+    """Print and record (``results[key]``, ``results[key + "_raw"]``) the accuracy of ``pred``
+    against the measurements at the predictor's reference speed (when given) and raw."""
+    if at_speed is not None:
+        fig = accuracy(pred, at_speed)
+        results.setdefault(key, []).append(fig)
+        print(line(label, fig) + "   (measured at its reference speed)")
+    fig = accuracy(pred, raw)
+    results.setdefault(key + "_raw", []).append(fig)
+    print(line(label, fig) + "   (measured raw)", flush=True)
+
+
 def measure_truth(space: Any, samples: Sequence[dict], x: Any, threads: int, clock: str, repeats: int,
                   reference: SpeedReference | None = None) -> list[float]:
     """Every architecture measured end to end under the shared protocol, the architectures

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from latency_kit import accuracy, build_spread, line, load_average, measure_truth
+from latency_kit import build_spread, compare, load_average, measure_truth, reference_units_spread
 from nas_core import search_space
 from nas_profiler_device.example_space import MobileNetV2Space
 from nas_profiler_device.reference import SpeedReference
@@ -112,27 +112,22 @@ def main() -> None:
     raw = measure_truth(space, samples, x, args.threads, args.clock, args.repeats)
     print(f"{len(samples)} random architectures measured end to end, raw, in {time.perf_counter() - t0:.0f} s (mean "
           f"{np.mean(raw):.3f} ms, range {min(raw):.3f}-{max(raw):.3f} ms); {load_average()}")
-    results = {"builds": [], "builds_raw": []}
+    results: dict = {}
 
-    def report(label: str, pred: list[float], reference: SpeedReference | None, key: str) -> None:
-        if reference is not None:  # the same architectures at the speed the predictor was measured at
-            fig = accuracy(pred, measure_truth(space, samples, x, args.threads, args.clock, args.repeats, reference))
-            results.setdefault(key, []).append(fig)
-            print(line(label, fig) + "   (measured at its reference speed)")
-        fig = accuracy(pred, raw)
-        results.setdefault(key + "_raw", []).append(fig)
-        print(line(label, fig) + "   (measured raw)", flush=True)
+    def at_speed(reference: SpeedReference | None) -> list[float] | None:  # at the speed the predictor was built at
+        return None if reference is None else measure_truth(space, samples, x, args.threads, args.clock, args.repeats,
+                                                            reference)
 
     for b, build in enumerate(builds):
-        report(f"nn-Meter predictor, build {b}", build["pred"], build["reference"], "builds")
-    spread = build_spread([b["pred"] for b in builds])
-    results["build_spread"] = spread
+        compare(results, "builds", f"nn-Meter predictor, build {b}", build["pred"], raw, at_speed(build["reference"]))
+    spread = results["build_spread"] = build_spread([b["pred"] for b in builds])
     print(f"  nn-Meter build-to-build spread per arch: median {spread['median']:.1%}, largest {spread['max']:.1%}")
-    rel = build_spread([np.asarray(b["pred"]) / next(iter(b["reference"].baselines.values())) for b in builds])
-    results["build_spread_reference_units"] = rel
+    rel = results["build_spread_reference_units"] = reference_units_spread([b["pred"] for b in builds],
+                                                                           [b["reference"] for b in builds])
     print(f"  the same in units of each build's reference time: median {rel['median']:.1%}, largest {rel['max']:.1%}")
     for ref, (pred, _, reference) in luts.items():
-        report(f"lookup table, speed reference {'on' if ref else 'off'}", pred, reference, f"lut_reference_{'on' if ref else 'off'}")
+        compare(results, f"lut_reference_{'on' if ref else 'off'}", f"lookup table, speed reference {'on' if ref else 'off'}",
+                pred, raw, at_speed(reference))
     results["load_end"] = load_average()
     print(f"end: {load_average()}")
     print(json.dumps(results))
