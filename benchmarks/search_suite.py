@@ -16,7 +16,8 @@ summary averages the per-dataset medians. Every evaluation is a distinct sample 
 sees it; ours never evaluate two isomorphic graphs (the space's canonical form), NNI's may.
 
 NNI runs in a subprocess of the side venv (``--nni-python``, default ``.venv-nni/bin/python``)
-at the same time as ours (2 processes).
+at the same time as ours (2 processes); on a busy machine run them one after the other instead
+(``--nni none --json a.json``, then ``--strategies none --json b.json``, then ``--merge a.json b.json``).
 """
 from __future__ import annotations
 
@@ -127,7 +128,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--budgets", nargs="+", type=int, default=[50, 150, 300])
     ap.add_argument("--modes", nargs="+", choices=["filter", "bad"], default=["filter", "bad"])
     ap.add_argument("--seeds", type=int, default=20)
-    ap.add_argument("--strategies", nargs="+", default=None, help="ours (default: all installed)")
+    ap.add_argument("--strategies", nargs="+", default=None, help="ours (default: all installed), or 'none' "
+                    "(NNI's alone: with --json and --merge, ours and NNI's can run one after the other)")
     ap.add_argument("--nni", nargs="+", default=NNI_STRATEGIES, help="NNI's, or 'none'")
     ap.add_argument("--nni-python", default=str(HERE.parent / ".venv-nni" / "bin" / "python"))
     ap.add_argument("--json", help="also write every run's regrets to this file")
@@ -145,7 +147,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     start = time.perf_counter()
     ours = our_strategies()
-    names = args.strategies or list(ours)
+    names = [] if args.strategies == ["none"] else (args.strategies or list(ours))
     unknown = [n for n in names if n not in ours]
     if unknown:
         raise SystemExit(f"unknown strategies {unknown}; ours are {sorted(ours)}")
@@ -172,8 +174,10 @@ def main(argv: list[str] | None = None) -> None:
                         for s in seeds]
                 results[f"{d}|{p}|{m}|{n}"] = runs
                 medians = [statistics.median(r[i] for r in runs) for i in range(len(args.budgets))]
-                print(f"  [{time.perf_counter() - start:.0f} s] {d} p{p:g} {m} {n}: median regret {medians}",
-                      file=sys.stderr, flush=True)
+                print(f"  [{time.perf_counter() - start:.0f} s, load {os.getloadavg()[0]:.1f}] {d} p{p:g} {m} {n}: "
+                      f"median regret {medians}", file=sys.stderr, flush=True)
+                if args.json:  # after every task, so that a long run stopped early keeps what it finished
+                    Path(args.json).write_text(json.dumps(results))
     ours_s = time.perf_counter() - start
     if nni_thread is not None:
         nni_thread.join()
