@@ -41,7 +41,7 @@ class LRSchedulerCallback(Callback):
     each step the new learning rate is carried over to that copy.
     """
 
-    def __init__(self, scheduler: Any, mode: str = "epoch") -> None:
+    def __init__(self, scheduler: torch.optim.lr_scheduler.LRScheduler, mode: str = "epoch") -> None:
         if mode != "epoch":
             raise ConfigError(f"LRSchedulerCallback(mode={mode!r}): only mode='epoch' exists (as in NNI).")
         optimizer = getattr(scheduler, "optimizer", None)

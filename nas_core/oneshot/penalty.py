@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, TypeVar
 
 import torch
 
@@ -27,6 +27,9 @@ __all__ = [
     "NoFeasibleSampleError",
     "check_penalty",
 ]
+
+#: a cost or a loss: a tensor (the differentiable penalties) or a float (the sampled ones, and rewards)
+CostT = TypeVar("CostT", torch.Tensor, float)
 
 NONLINEAR = ("positive", "absolute", "linear")
 AGGREGATE = ("add", "mul")
@@ -77,7 +80,7 @@ class ProfilerPenalty:
         self.aggregate = aggregate
         self.last_cost: float | None = None
 
-    def normalized(self, cost: Any) -> Any:
+    def normalized(self, cost: CostT) -> CostT:
         """``nonlinear((cost - baseline) / baseline)`` (tensor in, tensor out)."""
         x = (cost - self.baseline) / self.baseline
         if self.nonlinear == "positive":
@@ -137,16 +140,16 @@ class SampleProfilerPenalty(ProfilerPenalty):
     loss form (``+`` instead of ``-``).
     """
 
-    def cost(self, sample: Mapping[str, Any]) -> float:
+    def cost(self, sample: Mapping[str, object]) -> float:
         c = float(self.profiler.profile(dict(sample)))
         self.last_cost = c
         return c
 
-    def shape_reward(self, reward: float, sample: Mapping[str, Any]) -> float:
+    def shape_reward(self, reward: float, sample: Mapping[str, object]) -> float:
         term = self.scale * self.normalized(self.cost(sample))
         return reward - term if self.aggregate == "add" else reward * (1 - term)
 
-    def __call__(self, loss: Any, sample: Mapping[str, Any]) -> Any:
+    def __call__(self, loss: CostT, sample: Mapping[str, object]) -> CostT:
         term = self.scale * self.normalized(self.cost(sample))
         return loss + term if self.aggregate == "add" else loss * (1 + term)
 
@@ -176,10 +179,10 @@ class RangeProfilerFilter:
         self.patience = patience
         self.rejected = 0
 
-    def cost(self, sample: Mapping[str, Any]) -> float:
+    def cost(self, sample: Mapping[str, object]) -> float:
         return float(self.profiler.profile(dict(sample)))
 
-    def __call__(self, sample: Mapping[str, Any]) -> bool:
+    def __call__(self, sample: Mapping[str, object]) -> bool:
         c = self.cost(sample)
         return (self.min is None or c >= self.min) and (self.max is None or c <= self.max)
 
@@ -212,7 +215,7 @@ class RangeProfilerFilter:
         return f"RangeProfilerFilter({type(self.profiler).__name__}, {self.describe()}, patience={self.patience})"
 
 
-def check_penalty(strategy: str, penalty: Any, expected: type) -> None:
+def check_penalty(strategy: str, penalty: object, expected: type) -> None:
     """Raise a TypeError naming the right penalty class when ``penalty`` has the wrong kind."""
     if penalty is None or isinstance(penalty, expected):
         return

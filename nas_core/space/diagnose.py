@@ -55,7 +55,7 @@ def locate_failure(model: nn.Module, example_input: Any) -> tuple[str, nn.Module
     return None
 
 
-def check_runs(model: nn.Module, example_input: Any, sample: Mapping[str, Any]) -> None:
+def check_runs(model: nn.Module, example_input: Any, sample: Mapping[str, object]) -> None:
     """Raise :class:`ArchitectureError` if ``model`` fails on ``example_input``."""
     was_training = model.training
     model.eval()
