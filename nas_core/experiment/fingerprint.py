@@ -163,7 +163,7 @@ def _changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
 _MISSING = object()
 
 
-def check_resume(old: Mapping[str, object] | None, new: Mapping[str, object], workdir: Any) -> None:
+def check_resume(old: Mapping[str, object] | None, new: Mapping[str, object], workdir: object) -> None:
     """Refuse to resume the trials stored in ``workdir`` (fingerprint ``old``) as experiment ``new``."""
     if old is None:
         return

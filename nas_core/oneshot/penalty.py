@@ -12,12 +12,16 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
 
 import torch
+from torch import nn
 
 from nas_core.errors import ConfigError, ConfigTypeError, NasError
 from nas_core.interfaces.profiler import Profiler
+
+if TYPE_CHECKING:
+    from nas_core.space.search_space import SearchSpace
 
 __all__ = [
     "ProfilerPenalty",
@@ -108,7 +112,8 @@ class ExpectationProfilerPenalty(ProfilerPenalty):
     """
 
     def __init__(self, profiler: Profiler, baseline: float, scale: float = 1.0, *, nonlinear: str = "positive",
-                 aggregate: str = "add", space: Any = None, estimator: Mapping[str, Any] | None = None) -> None:
+                 aggregate: str = "add", space: SearchSpace | nn.Module | None = None,
+                 estimator: Mapping[str, Any] | None = None) -> None:
         super().__init__(profiler, baseline, scale, nonlinear=nonlinear, aggregate=aggregate)
         if not _has_expectation(profiler):  # a lookup table, a measured latency: estimate E[cost]
             from nas_core.oneshot.estimator import with_expectation

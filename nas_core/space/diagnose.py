@@ -11,7 +11,7 @@ from nas_core.errors import ArchitectureError
 __all__ = ["check_runs", "locate_failure", "describe_input"]
 
 
-def describe_input(x: Any) -> str:
+def describe_input(x: object) -> str:
     """Shapes of a (nested) input, for error messages."""
     if isinstance(x, torch.Tensor):
         return f"Tensor{list(x.shape)}"
