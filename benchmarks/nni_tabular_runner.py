@@ -25,6 +25,9 @@ PolicyBasedRL is too slow to finish):
 - Torch runs on one thread (``torch.set_num_threads(1)``, as our strategies' policy and models
   do). NNI's PolicyBasedRL (tianshou PPO, an LSTM policy) took 108 s per policy update with
   torch's default threads on 2 busy cores (1.7-1.9 CPU s per evaluation), about 3 s with one.
+- Every NNI strategy gets the run's seed: ``Random`` and ``RegularizedEvolution`` draw from their
+  own ``numpy.random.RandomState``, which without ``seed=`` is seeded from the OS, so their
+  figures changed from one invocation to the next (the global seeds set here do not reach it).
 - In filter mode NNI's TPE is told that a rejected sample scores 0 (``Filter(metric_for_invalid=0)``).
   TPE learns only from metrics: told nothing, it keeps proposing rejected samples, its
   deduplicator then falls back to grid order, and NNI's ``Filter`` ends the run after 1,000
@@ -71,12 +74,13 @@ def skip_polling_sleeps() -> None:
 def make_strategy(name: str, seed: int):
     from nni.nas import strategy as S
 
+    # Random and RegularizedEvolution draw from their own numpy RandomState, seeded from the OS unless given a seed
     if name == "random":
-        return S.Random(dedup=True)
+        return S.Random(dedup=True, seed=seed)
     if name == "evolution":  # NNI's defaults: population 100, tournament 25
-        return S.RegularizedEvolution(dedup=True)
+        return S.RegularizedEvolution(dedup=True, seed=seed)
     if name == "evolution-50-10":
-        return S.RegularizedEvolution(population_size=50, sample_size=10, dedup=True)
+        return S.RegularizedEvolution(population_size=50, sample_size=10, dedup=True, seed=seed)
     if name == "tpe":  # TpeTuner minimises by default and has its own RNG
         return S.TPE(optimize_mode="maximize", seed=seed)
     if name == "ppo":
