@@ -93,7 +93,7 @@ class ExportConfig:
     tie_band: float = 1.0
     bn_batches: int = 4
     tune_steps: int | None = None
-    retrain_top: int = 4
+    retrain_top: int = 8
     retrain_epochs: float = 2.0
     retrain_steps: int | None = None
     retrain_init: str = "fresh"

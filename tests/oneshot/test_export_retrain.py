@@ -97,7 +97,7 @@ def test_ties_within_the_band_go_to_the_costliest():
 
 def test_export_config_retrain_defaults_and_bad_values():
     cfg = ExportConfig()
-    assert (cfg.retrain_top, cfg.retrain_epochs, cfg.retrain_steps, cfg.retrain_init) == (4, 2.0, None, "fresh")
+    assert (cfg.retrain_top, cfg.retrain_epochs, cfg.retrain_steps, cfg.retrain_init) == (8, 2.0, None, "fresh")
     for kwargs, match in (({"retrain_top": -1}, "retrain_top must be an integer >= 0"),
                           ({"retrain_top": 2.5}, "retrain_top must be an integer >= 0"),
                           ({"retrain_epochs": 0}, "retrain_epochs must be a number > 0"),
