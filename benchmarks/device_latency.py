@@ -27,7 +27,7 @@ from latency_kit import accuracy, build_spread, compare, line, load_average, mea
 from nas_profiler_device import DeviceProfiler
 from nas_profiler_device.example_space import MobileNetV2Space
 
-QUICK = {"archs": 12, "builds": 2, "size": 48, "repeats": 6, "calibration": 6}
+QUICK = {"archs": 12, "builds": 2, "size": 48, "repeats": 6, "truth_repeats": 10, "calibration": 6}
 
 
 def main() -> None:
@@ -43,6 +43,9 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=30, help="timed runs per block (over 6 interleaved rounds)")
     ap.add_argument("--calibration", type=int, default=30)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--truth-repeats", type=int, default=None,
+                    help="timed runs per architecture for the end-to-end measurements the predictions are checked "
+                         "against (default: --repeats)")
     ap.add_argument("--no-speed-reference", action="store_true",
                     help="report raw figures (no correction for the machine's speed drifting)")
     ap.add_argument("--quick", action="store_true", help=f"a small smoke run: {QUICK}")
@@ -50,6 +53,7 @@ def main() -> None:
     if args.quick:
         for k, v in QUICK.items():
             setattr(args, k, v)
+    args.truth_repeats = args.truth_repeats or args.repeats
 
     print(f"start: {load_average()}")
     model = MobileNetV2Space(width=args.width)
@@ -67,7 +71,7 @@ def main() -> None:
         if b == 0:
             print(f"space: MobileNetV2Space(width={args.width}), {len(prof.space)} choices, {prof.space.count():.3g} "
                   f"archs; input 1x3x{args.size}x{args.size}; backend {args.backend}, {args.threads} thread(s), clock "
-                  f"{args.clock}, {args.repeats} runs per block, speed reference "
+                  f"{args.clock}, {args.repeats} runs per block ({args.truth_repeats} per measured architecture), speed reference "
                   f"{'off' if args.no_speed_reference else 'on'}; device {prof.table.meta['device']}")
         print(f"build {b}: {len(prof.units)} units, {len(prof.table.records)} measurements, "
               f"{time.perf_counter() - t0:.0f} s; calibration {cal.scale:.3f} * table + {cal.offset_ms:.3f} ms on "
@@ -77,20 +81,20 @@ def main() -> None:
         preds.append(prof.profile_batch(samples))
         profs.append(prof)
     t0 = time.perf_counter()
-    raw = measure_truth(profs[0].space, samples, x, args.threads, args.clock, args.repeats)
+    raw = measure_truth(profs[0].space, samples, x, args.threads, args.clock, args.truth_repeats)
     print(f"{len(samples)} random architectures measured end to end, raw, in {time.perf_counter() - t0:.0f} s (mean "
           f"{np.mean(raw):.3f} ms, range {min(raw):.3f}-{max(raw):.3f} ms); {load_average()}")
     results: dict = {"speed_reference": not args.no_speed_reference}
-    again = measure_truth(profs[0].space, samples, x, args.threads, args.clock, args.repeats)
+    again = measure_truth(profs[0].space, samples, x, args.threads, args.clock, args.truth_repeats)
     results["raw_repeatability"] = accuracy(again, raw)
     print(line("raw measurement, taken again", results["raw_repeatability"]) + "   (the truth's own noise)")
     for b, (pred, prof) in enumerate(zip(preds, profs)):
         ref = prof.measurer.reference
         at_speed = None
         if ref is not None:  # the same architectures at the speed this build's table was measured at
-            at_speed = measure_truth(prof.space, samples, x, args.threads, args.clock, args.repeats, ref)
+            at_speed = measure_truth(prof.space, samples, x, args.threads, args.clock, args.truth_repeats, ref)
             if b == 0:
-                at_speed_again = measure_truth(prof.space, samples, x, args.threads, args.clock, args.repeats, ref)
+                at_speed_again = measure_truth(prof.space, samples, x, args.threads, args.clock, args.truth_repeats, ref)
                 results["reference_speed_repeatability"] = accuracy(at_speed_again, at_speed)
                 print(line("at reference speed, taken again", results["reference_speed_repeatability"])
                       + "   (the truth's own noise)")

@@ -35,7 +35,7 @@ from nas_profiler_nnmeter import NnMeterProfiler, build_predictor
 from nas_profiler_nnmeter.builder import default_kernel_configs, kernel_configs_from_kernels
 from nas_profiler_nnmeter.profiler import space_kernels
 
-QUICK = {"archs": 12, "builds": 2, "size": 48, "repeats": 6, "extra_kernels": 2, "calibration_archs": 6,
+QUICK = {"archs": 12, "builds": 2, "size": 48, "repeats": 6, "truth_repeats": 10, "extra_kernels": 2, "calibration_archs": 6,
          "lut_calibration": 6}
 
 
@@ -54,11 +54,15 @@ def main() -> None:
     ap.add_argument("--no-lut", action="store_true", help="skip the device lookup-table comparison")
     ap.add_argument("--folder", default=None, help="where to write the predictors (default: a temporary folder)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--truth-repeats", type=int, default=None,
+                    help="timed runs per architecture for the end-to-end measurements the predictions are checked "
+                         "against (default: --repeats)")
     ap.add_argument("--quick", action="store_true", help=f"a small smoke run: {QUICK}")
     args = ap.parse_args()
     if args.quick:
         for k, v in QUICK.items():
             setattr(args, k, v)
+    args.truth_repeats = args.truth_repeats or args.repeats
 
     print(f"start: {load_average()}")
     model = MobileNetV2Space(width=args.width)
@@ -109,13 +113,13 @@ def main() -> None:
                   f"stability {'OK' if luts[ref][1]['stable'] else 'UNSTABLE'}", flush=True)
 
     t0 = time.perf_counter()
-    raw = measure_truth(space, samples, x, args.threads, args.clock, args.repeats)
+    raw = measure_truth(space, samples, x, args.threads, args.clock, args.truth_repeats)
     print(f"{len(samples)} random architectures measured end to end, raw, in {time.perf_counter() - t0:.0f} s (mean "
           f"{np.mean(raw):.3f} ms, range {min(raw):.3f}-{max(raw):.3f} ms); {load_average()}")
     results: dict = {}
 
     def at_speed(reference: SpeedReference | None) -> list[float] | None:  # at the speed the predictor was built at
-        return None if reference is None else measure_truth(space, samples, x, args.threads, args.clock, args.repeats,
+        return None if reference is None else measure_truth(space, samples, x, args.threads, args.clock, args.truth_repeats,
                                                             reference)
 
     for b, build in enumerate(builds):

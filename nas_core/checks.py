@@ -21,14 +21,14 @@ def _prefix(owner: str) -> str:
 
 
 @overload
-def check_int(owner: str, name: str, value: Any, minimum: int, maximum: int | None = None,
+def check_int(owner: str, name: str, value: object, minimum: int, maximum: int | None = None,
               allow_none: Literal[False] = False) -> int: ...
 @overload
-def check_int(owner: str, name: str, value: Any, minimum: int, maximum: int | None = None,
+def check_int(owner: str, name: str, value: object, minimum: int, maximum: int | None = None,
               allow_none: bool = ...) -> int | None: ...
 
 
-def check_int(owner: str, name: str, value: Any, minimum: int, maximum: int | None = None,
+def check_int(owner: str, name: str, value: object, minimum: int, maximum: int | None = None,
               allow_none: bool = False) -> int | None:
     """``value`` as an int in ``[minimum, maximum]`` (``None`` passes when ``allow_none``)."""
     if value is None and allow_none:
@@ -43,22 +43,21 @@ def check_int(owner: str, name: str, value: Any, minimum: int, maximum: int | No
 
 
 @overload
-def check_number(owner: str, name: str, value: Any, minimum: float = 0.0, *, strict: bool = False,
+def check_number(owner: str, name: str, value: object, minimum: float = 0.0, *, strict: bool = False,
                  allow_none: Literal[False] = False) -> float: ...
 @overload
-def check_number(owner: str, name: str, value: Any, minimum: float = 0.0, *, strict: bool = False,
+def check_number(owner: str, name: str, value: object, minimum: float = 0.0, *, strict: bool = False,
                  allow_none: bool = ...) -> float | None: ...
 
 
-def check_number(owner: str, name: str, value: Any, minimum: float = 0.0, *, strict: bool = False,
+def check_number(owner: str, name: str, value: object, minimum: float = 0.0, *, strict: bool = False,
                  allow_none: bool = False) -> float | None:
     """``value`` as a float ``>= minimum`` (``> minimum`` when ``strict``); NaN never passes."""
     if value is None and allow_none:
         return None
-    ok = not isinstance(value, bool) and isinstance(value, numbers.Real) and (
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
         float(value) > minimum if strict else float(value) >= minimum
-    )
-    if not ok:
+    ):
         none = " (or None)" if allow_none else ""
         raise ConfigError(
             f"{_prefix(owner)}{name} must be a number {'>' if strict else '>='} {minimum:g}{none}, got {value!r}."
@@ -67,12 +66,12 @@ def check_number(owner: str, name: str, value: Any, minimum: float = 0.0, *, str
 
 
 @overload
-def check_prob(owner: str, name: str, value: Any, allow_none: Literal[False] = False) -> float: ...
+def check_prob(owner: str, name: str, value: object, allow_none: Literal[False] = False) -> float: ...
 @overload
-def check_prob(owner: str, name: str, value: Any, allow_none: bool = ...) -> float | None: ...
+def check_prob(owner: str, name: str, value: object, allow_none: bool = ...) -> float | None: ...
 
 
-def check_prob(owner: str, name: str, value: Any, allow_none: bool = False) -> float | None:
+def check_prob(owner: str, name: str, value: object, allow_none: bool = False) -> float | None:
     """``value`` as a float in [0, 1]."""
     if value is None and allow_none:
         return None

@@ -22,9 +22,12 @@ A complete plugin::
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import pluggy
+
+if TYPE_CHECKING:
+    import click
 
 PROJECT = "nas_core"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -87,5 +90,5 @@ def register_shape_formulas(register: RegisterFormula) -> None:
 
 
 @hookspec
-def register_commands(cli: Any) -> None:
+def register_commands(cli: click.Group) -> None:
     """Add sub-commands to the ``nas`` command line: ``cli`` is its ``click.Group``."""

@@ -93,7 +93,7 @@ def resolve_devices(device: Any) -> tuple[torch.device, list[int]]:
     return dev, []
 
 
-def as_dataset(data: Any, name: str) -> Dataset:
+def as_dataset(data: object, name: str) -> Dataset:
     """A torch Dataset from a Dataset or an ``(inputs, targets)`` pair of tensors."""
     if isinstance(data, Dataset):
         return data

@@ -111,12 +111,12 @@ def _report(kind: str, value: Any) -> None:
         fh.flush()
 
 
-def report_intermediate_result(metric: Any) -> None:
+def report_intermediate_result(metric: object) -> None:
     """Report a per-epoch (or per-step) result: a number or a dict of numbers."""
     _report("intermediate", metric)
 
 
-def report_final_result(metric: Any) -> None:
+def report_final_result(metric: object) -> None:
     """Report the trial's result (the objective): a number, or a dict with ``"default"`` and other numbers."""
     _report("final", metric)
 

@@ -76,7 +76,7 @@ def _check_keys(fieldname: str, table: Mapping[str, Any], known: Mapping[str, An
             )
 
 
-def parse_duration(value: Any, fieldname: str = "experiment.max_duration") -> float:
+def parse_duration(value: object, fieldname: str = "experiment.max_duration") -> float:
     """Seconds from a number or a string such as ``"90s"``, ``"3m"``, ``"1h30m"``."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if value <= 0:

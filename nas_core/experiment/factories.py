@@ -17,7 +17,7 @@ from nas_core.errors import ConfigError
 __all__ = ["check_factory", "check_built", "describe_callable"]
 
 
-def describe_callable(obj: Any) -> str:
+def describe_callable(obj: object) -> str:
     """A short description of ``obj`` for an error: ``builtin function os.system``, ``class m.Net``..."""
     if inspect.isclass(obj):
         return f"class {obj.__module__}.{obj.__qualname__}"
@@ -38,7 +38,7 @@ def _qual(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def check_factory(kind: str, fieldname: str, path: str, obj: Any, base: type | None = None) -> None:
+def check_factory(kind: str, fieldname: str, path: str, obj: object, base: type | None = None) -> None:
     """Refuse, before calling it, a factory that is neither a class nor a Python function.
 
     With ``base`` (e.g. :class:`~nas_core.Trainer` for trainers, ``nn.Module`` for spaces),
@@ -58,7 +58,7 @@ def check_factory(kind: str, fieldname: str, path: str, obj: Any, base: type | N
         f"build a {kind} (configs are code: see \"Configs are code\" in docs/experiments.md).")
 
 
-def check_built(kind: str, fieldname: str, path: str, result: Any, base: type) -> Any:
+def check_built(kind: str, fieldname: str, path: str, result: object, base: type) -> Any:
     """Refuse what a factory returned when it is not a ``base`` instance; else return it."""
     if not isinstance(result, base):
         raise ConfigError(

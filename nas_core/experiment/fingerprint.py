@@ -18,9 +18,12 @@ A component may define ``fingerprint() -> dict`` to state its options itself.
 from __future__ import annotations
 
 import weakref
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from nas_core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from nas_core.experiment.runner import Experiment
 
 __all__ = ["FORMAT", "experiment_fingerprint", "component_fingerprint", "record_options", "check_resume"]
 
@@ -35,7 +38,7 @@ _recorded: "weakref.WeakKeyDictionary[Any, dict[str, Any]]" = weakref.WeakKeyDic
 _snapshots: "weakref.WeakKeyDictionary[Any, dict[str, Any]]" = weakref.WeakKeyDictionary()
 
 
-def record_options(component: Any, options: Mapping[str, Any]) -> None:
+def record_options(component: object, options: Mapping[str, object]) -> None:
     """Remember the options a component was built with (the config does this for every table)."""
     try:
         _recorded[component] = dict(options)
@@ -65,7 +68,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def component_fingerprint(component: Any) -> dict[str, Any]:
+def component_fingerprint(component: object) -> dict[str, Any]:
     """``{"class": "module.Name", option: value, ...}`` for a trainer, strategy or profiler.
 
     Taken the first time it is asked for (when the config builds the component, or when a
@@ -109,7 +112,7 @@ def _space_source(exp: Any) -> Any:
     return f"{type(exp.model).__module__}.{type(exp.model).__qualname__}"
 
 
-def experiment_fingerprint(exp: Any) -> dict[str, Any]:
+def experiment_fingerprint(exp: Experiment) -> dict[str, Any]:
     """The fingerprint of an :class:`~nas_core.experiment.Experiment` (a flat dict of JSON values)."""
     shape = getattr(exp.dummy_input, "shape", None)
     fp: dict[str, Any] = {
@@ -160,7 +163,7 @@ def _changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
 _MISSING = object()
 
 
-def check_resume(old: Mapping[str, Any] | None, new: Mapping[str, Any], workdir: Any) -> None:
+def check_resume(old: Mapping[str, object] | None, new: Mapping[str, object], workdir: object) -> None:
     """Refuse to resume the trials stored in ``workdir`` (fingerprint ``old``) as experiment ``new``."""
     if old is None:
         return

@@ -104,7 +104,7 @@ class ExperimentLock:
     def __enter__(self) -> "ExperimentLock":
         return self.acquire()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.release()
 
     def _in_use_message(self) -> str:

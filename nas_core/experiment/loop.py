@@ -23,7 +23,7 @@ import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from nas_core.errors import ConfigError
 from nas_core.interfaces import FAILED, TIMEOUT, Strategy
@@ -32,6 +32,9 @@ from nas_core.experiment.recording import result_of
 from nas_core.experiment.store import RUNNING, ResumePoint, TrialRecord, TrialStore
 from nas_core.experiment.trial import TrialOutcome, run_trial
 from nas_core.experiment.trial_log import log_trial
+
+if TYPE_CHECKING:
+    from nas_core.experiment.runner import Experiment
 
 __all__ = ["TrialLoop"]
 
@@ -52,7 +55,7 @@ class _Running:
 class TrialLoop:
     """Runs one experiment's trials (see the module docstring); built and run by :meth:`Experiment.run`."""
 
-    def __init__(self, exp: Any, store: TrialStore, strategy: Strategy) -> None:
+    def __init__(self, exp: Experiment, store: TrialStore, strategy: Strategy) -> None:
         self.exp, self.store, self.strategy = exp, store, strategy
         self.executor, self.recorder, self.outputs = exp.executor, exp.recorder, exp.outputs
         self.inflight: dict[Future, _Running] = {}

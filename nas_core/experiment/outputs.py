@@ -9,7 +9,7 @@ import contextlib
 import json
 import os
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 import torch
 
@@ -18,6 +18,9 @@ from nas_core.space import export_architecture
 from nas_core.experiment.spec import Objective
 from nas_core.experiment.query import best_trial
 from nas_core.experiment.store import TrialRecord, TrialStore
+
+if TYPE_CHECKING:
+    from nas_core.space.search_space import SearchSpace
 
 __all__ = ["Outputs", "BEST_ARCH", "BEST_WEIGHTS", "PARETO_PNG", "SUMMARY", "OUTPUT_FILES"]
 
@@ -28,7 +31,7 @@ OUTPUT_FILES = (BEST_ARCH, BEST_WEIGHTS, PARETO_PNG, SUMMARY)
 class Outputs:
     """The files of one experiment folder, and the best trial seen so far."""
 
-    def __init__(self, workdir: Path, space: Any, objectives: Sequence[Objective], units: dict[str, str],
+    def __init__(self, workdir: Path, space: SearchSpace, objectives: Sequence[Objective], units: dict[str, str],
                  has_costs: bool, keep_weights: bool) -> None:
         self.workdir, self.space, self.objectives, self.units = workdir, space, list(objectives), units
         self.has_costs, self.keep_weights = has_costs, keep_weights
@@ -110,7 +113,7 @@ class Outputs:
         return f"best #{best.id}: " + ", ".join(parts)
 
 
-def atomic_save(obj: Any, path: Path) -> None:
+def atomic_save(obj: object, path: Path) -> None:
     """``torch.save`` to a temporary file, then rename (a reader never sees half a file)."""
     tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save(obj, tmp)

@@ -157,7 +157,7 @@ class TrialQuery:
 
     # -- the trial table --------------------------------------------------------------------
     def page(self, sort: str = "id", *, descending: bool = False, status: str | Sequence[str] | None = None,
-             label_values: Mapping[str, Any] | None = None, search: str | None = None, offset: int = 0,
+             label_values: Mapping[str, object] | None = None, search: str | None = None, offset: int = 0,
              limit: int | None = 50) -> TrialPage:
         """One page of the trial table, sorted and filtered in SQLite.
 

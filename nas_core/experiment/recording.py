@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from nas_core.interfaces import FAILED, REJECTED, SUCCEEDED, TrialResult
 from nas_core.space import sample_key
@@ -18,6 +18,10 @@ from nas_core.experiment.spec import Bound, Objective
 from nas_core.experiment.store import TrialRecord
 from nas_core.experiment.trial import TrialJob, TrialOutcome, trial_seed, worker_id
 from nas_core.pruning import TrialReporting
+
+if TYPE_CHECKING:
+    from nas_core.interfaces.profiler import ProfilesSamples
+    from nas_core.space.search_space import SearchSpace
 
 __all__ = ["TrialRecorder", "result_of"]
 
@@ -30,7 +34,7 @@ def result_of(rec: TrialRecord) -> TrialResult:
 class TrialRecorder:
     """Costs, admission and records for one experiment (the caches hold only trials in flight)."""
 
-    def __init__(self, space: Any, profilers: Mapping[str, Any], objectives: Sequence[Objective],
+    def __init__(self, space: SearchSpace, profilers: Mapping[str, ProfilesSamples], objectives: Sequence[Objective],
                  bounds: Sequence[Bound], trainer_metrics: Sequence[str], seed: int, trial_threads: int | None,
                  keep_weights: bool) -> None:
         self.space = space
@@ -46,7 +50,7 @@ class TrialRecorder:
         self.reporting: TrialReporting | None = None
 
     # -- before training ------------------------------------------------------------------
-    def costs(self, sample: Mapping[str, Any]) -> dict[str, float]:
+    def costs(self, sample: Mapping[str, object]) -> dict[str, float]:
         """Every profiler's cost of ``sample`` (cached until the sample is recorded)."""
         key = sample_key(sample)
         if key not in self._costs:
@@ -69,7 +73,7 @@ class TrialRecorder:
                 return False
         return True
 
-    def reject_reason(self, sample: Mapping[str, Any]) -> str | None:
+    def reject_reason(self, sample: Mapping[str, object]) -> str | None:
         """Why :meth:`admit` refused ``sample`` (None if it did not)."""
         return self._reject_reason.get(sample_key(sample))
 
@@ -79,7 +83,7 @@ class TrialRecorder:
                         self.trial_threads, self.keep_weights, reporting=self.reporting)
 
     # -- records --------------------------------------------------------------------------
-    def rejected(self, trial_id: int, batch: int, sample: Mapping[str, Any], score: float | None,
+    def rejected(self, trial_id: int, batch: int, sample: Mapping[str, object], score: float | None,
                  reason: str | None) -> TrialRecord:
         """The record of a sample the pre-training bounds discarded."""
         key = sample_key(sample)

@@ -190,7 +190,7 @@ def load_report(workdir: str | Path) -> Report:
     return Report(workdir)
 
 
-def fmt_value(v: Any) -> str:
+def fmt_value(v: object) -> str:
     if isinstance(v, float):
         if math.isnan(v):
             return "nan"

@@ -197,7 +197,7 @@ class Experiment:
 
         return Chain(self.strategy, Filter(self.recorder.admit, metric_if_rejected=self.metric_if_rejected))
 
-    def costs(self, sample: Mapping[str, Any]) -> dict[str, float]:
+    def costs(self, sample: Mapping[str, object]) -> dict[str, float]:
         """Every profiler's cost of ``sample``."""
         return self.recorder.costs(sample)
 

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import logging
 import numbers
-from typing import Any, Mapping, cast
+from typing import TYPE_CHECKING, Any, Mapping, cast
 
 from torch import nn
 
 from nas_core.checks import check_int, check_number
 from nas_core.errors import ConfigError
-from nas_core.interfaces import Executor, InProcessExecutor, OneShotStrategy, Profiler
+from nas_core.interfaces import Executor, InProcessExecutor, OneShotStrategy, Profiler, ProfilesSamples
 from nas_core.registry import create
+
+if TYPE_CHECKING:
+    from nas_core.space.search_space import SearchSpace
 
 __all__ = ["positive", "check_space", "resolve_trainer", "resolve_strategy", "resolve_executor", "build_profilers",
            "check_metric_if_rejected", "SCHEDULES", "check_schedule", "warn_if_trainer_ignores_gpus"]
@@ -23,7 +26,7 @@ __all__ = ["positive", "check_space", "resolve_trainer", "resolve_strategy", "re
 SCHEDULES = ("async", "sync")
 
 
-def positive(name: str, value: Any, kind: type = int, allow_none: bool = True, minimum: float = 1) -> Any:
+def positive(name: str, value: object, kind: type = int, allow_none: bool = True, minimum: float = 1) -> Any:
     """``value`` as ``kind`` when it is a number >= ``minimum`` (None passes when ``allow_none``)."""
     if kind is int:
         if isinstance(value, numbers.Real) and not isinstance(value, bool) and float(value).is_integer():
@@ -32,7 +35,7 @@ def positive(name: str, value: Any, kind: type = int, allow_none: bool = True, m
     return check_number("", name, value, minimum, allow_none=allow_none)
 
 
-def check_space(model: nn.Module, space: Any) -> None:
+def check_space(model: nn.Module, space: SearchSpace) -> None:
     """A space with no choice has nothing to search."""
     if len(space) == 0:
         raise ConfigError(
@@ -41,14 +44,14 @@ def check_space(model: nn.Module, space: Any) -> None:
         )
 
 
-def resolve_trainer(trainer: Any) -> Any:
+def resolve_trainer(trainer: object) -> Any:
     trainer = create("trainer", trainer) if isinstance(trainer, str) else trainer
     if not callable(getattr(trainer, "fit", None)):
         raise ConfigError(f"trainer must have fit(model) -> dict of metrics (a nas_core.Trainer), got {trainer!r}.")
     return trainer
 
 
-def resolve_strategy(strategy: Any) -> Any:
+def resolve_strategy(strategy: object) -> Any:
     strategy = create("strategy", strategy) if isinstance(strategy, str) else strategy
     if not isinstance(strategy, OneShotStrategy) and not (
             callable(getattr(strategy, "ask", None)) and callable(getattr(strategy, "tell", None))):
@@ -65,9 +68,9 @@ def resolve_executor(executor: Executor | str | None) -> Executor:
     return create("executor", executor) if isinstance(executor, str) else executor
 
 
-def build_profilers(profilers: Mapping[str, Profiler | str] | None, model: nn.Module, dummy_input: Any) -> dict[str, Any]:
+def build_profilers(profilers: Mapping[str, Profiler | str] | None, model: nn.Module, dummy_input: Any) -> dict[str, ProfilesSamples]:
     """``{metric: profiler}`` with registry names built on ``model`` and ``dummy_input``."""
-    out: dict[str, Any] = {}
+    out: dict[str, ProfilesSamples] = {}
     for metric, prof in (profilers or {}).items():
         if isinstance(prof, str):
             if dummy_input is None:
@@ -82,13 +85,13 @@ def build_profilers(profilers: Mapping[str, Profiler | str] | None, model: nn.Mo
     return out
 
 
-def check_metric_if_rejected(value: Any) -> float | None:
+def check_metric_if_rejected(value: object) -> float | None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
         raise ConfigError(f"metric_if_rejected must be a number or None, got {value!r}.")
     return cast("float | None", value)  # kept as given (an int stays an int in the store)
 
 
-def check_schedule(schedule: Any, batch_size: Any) -> str:
+def check_schedule(schedule: object, batch_size: object) -> str:
     """``"async"`` or ``"sync"``; a batch size only means something for synchronous batches."""
     if schedule not in SCHEDULES:
         raise ConfigError(

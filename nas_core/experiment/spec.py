@@ -5,9 +5,12 @@ import difflib
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from nas_core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from nas_core.space.search_space import SearchSpace
 
 __all__ = ["Bound", "Objective", "parse_objectives", "parse_constraints", "DIRECTIONS"]
 
@@ -77,7 +80,7 @@ def _unknown(field: str, name: str, known: Sequence[str], what: str) -> ConfigEr
     return ConfigError(f"{field}: unknown {what} {name!r}.{hint} Known: {', '.join(map(repr, known)) or 'none'}.")
 
 
-def parse_objectives(raw: Any, metrics: Sequence[str], default: Sequence[Objective]) -> list[Objective]:
+def parse_objectives(raw: object, metrics: Sequence[str], default: Sequence[Objective]) -> list[Objective]:
     """Objectives from ``{metric: "max"|"min"}`` (ordered; the first one is primary)."""
     if raw is None:
         return list(default)
@@ -102,7 +105,7 @@ def parse_objectives(raw: Any, metrics: Sequence[str], default: Sequence[Objecti
     return out
 
 
-def parse_constraints(raw: Any, metrics: Sequence[str], space: Any) -> list[Bound]:
+def parse_constraints(raw: object, metrics: Sequence[str], space: SearchSpace) -> list[Bound]:
     """Hard bounds: ``{metric: {max: 1e6}, label: {allowed: [...]} }``.
 
     A key naming a metric (a profiler's cost or a trainer metric) bounds that metric; a key

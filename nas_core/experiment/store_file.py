@@ -58,16 +58,16 @@ class CheckedConnection(sqlite3.Connection):
 
     path: Path
 
-    def cursor(self, factory: Any = _CheckedCursor) -> Any:  # type: ignore[override]
+    def cursor(self, factory: Any = _CheckedCursor) -> sqlite3.Cursor:  # type: ignore[override]
         return super().cursor(factory)
 
-    def execute(self, sql: str, parameters: Any = ()) -> Any:  # type: ignore[override]
+    def execute(self, sql: str, parameters: Any = ()) -> sqlite3.Cursor:  # type: ignore[override]
         return self.cursor().execute(sql, parameters)
 
-    def executemany(self, sql: str, seq: Iterable[Any]) -> Any:  # type: ignore[override]
+    def executemany(self, sql: str, seq: Iterable[Any]) -> sqlite3.Cursor:  # type: ignore[override]
         return self.cursor().executemany(sql, seq)
 
-    def executescript(self, script: str) -> Any:  # type: ignore[override]
+    def executescript(self, script: str) -> sqlite3.Cursor:  # type: ignore[override]
         try:
             return super().executescript(script)
         except sqlite3.Error as err:
@@ -154,7 +154,7 @@ def check_store(con: sqlite3.Connection, path: Path, schema_version: int, *, rea
     return False
 
 
-def loads(text: Any, path: Path, what: str) -> Any:
+def loads(text: str | bytes, path: Path, what: str) -> Any:
     """``json.loads(text)``; invalid JSON is a :class:`StoreError` naming the file and ``what`` held it."""
     try:
         return json.loads(text)

@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nas_core.experiment.store import TrialRecord
 
 __all__ = ["log_trial", "trial_line"]
 
 log = logging.getLogger("nas_core.experiment.trials")
 
 
-def trial_line(rec: Any, units: dict[str, str] | None = None) -> str:
+def trial_line(rec: TrialRecord, units: dict[str, str] | None = None) -> str:
     """``trial 3 succeeded in 1.2 s: accuracy=0.91 fraction, flops=1.2e+05 MACs {sample}`` (error's first line)."""
     units = units or {}
     values = ", ".join(f"{k}={v:.4g}" + (f" {units[k]}" if units.get(k) else "")
@@ -25,6 +28,6 @@ def trial_line(rec: Any, units: dict[str, str] | None = None) -> str:
     return text
 
 
-def log_trial(rec: Any, units: dict[str, str] | None = None) -> None:
+def log_trial(rec: TrialRecord, units: dict[str, str] | None = None) -> None:
     """Log ``rec`` at INFO level."""
     log.info("%s", trial_line(rec, units))

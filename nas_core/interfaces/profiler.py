@@ -2,11 +2,20 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, Iterable, Mapping
+from typing import Any, ClassVar, Iterable, Mapping, Protocol
 
 import torch
 
-__all__ = ["Profiler"]
+__all__ = ["Profiler", "ProfilesSamples"]
+
+
+class ProfilesSamples(Protocol):
+    """What an experiment takes as a profiler: any object with ``profile(sample) -> float`` (a :class:`Profiler`, or
+    an object of your own with that one method)."""
+
+    def profile(self, sample: Mapping[str, object]) -> float:
+        """The cost of ``sample``."""
+        ...
 
 
 class Profiler(ABC):
@@ -22,10 +31,10 @@ class Profiler(ABC):
     metric: ClassVar[str] = "cost"
 
     @abstractmethod
-    def profile(self, sample: Mapping[str, Any]) -> float:
+    def profile(self, sample: Mapping[str, object]) -> float:
         """The cost of ``sample`` in :attr:`unit`."""
 
-    def profile_batch(self, samples: Iterable[Mapping[str, Any]]) -> list[float]:
+    def profile_batch(self, samples: Iterable[Mapping[str, object]]) -> list[float]:
         """The costs of many samples (override for a vectorised form)."""
         return [self.profile(s) for s in samples]
 
@@ -40,7 +49,7 @@ class Profiler(ABC):
             "profiler with an expectation (flops, params, device, nn-meter) for one-shot penalties."
         )
 
-    def __call__(self, sample: Mapping[str, Any]) -> float:
+    def __call__(self, sample: Mapping[str, object]) -> float:
         return self.profile(sample)
 
     def __repr__(self) -> str:

@@ -25,9 +25,9 @@ class ShapeFormula(ABC):
     presence: str = "all"
 
     @abstractmethod
-    def infer(self, target: Any, *args: Any, **kwargs: Any) -> Any:
+    def infer(self, target: object, *args: Any, **kwargs: Any) -> Any:
         """Output shape (tuple of int/Sym), or a nested tuple/list matching the output."""
 
-    def costs(self, target: Any, out: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    def costs(self, target: object, out: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """Costs by category (see :data:`COST_KINDS`); values int or Sym. {} costs nothing."""
         return {}

@@ -3,11 +3,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Sequence
 
 from torch import nn
 
+from nas_core.interfaces.trainer import Trainer
 from nas_core.statuses import FAILED, PRUNED, REJECTED, SUCCEEDED, TIMEOUT  # defined torch-free, re-exported
+
+if TYPE_CHECKING:
+    from nas_core.space.search_space import SearchSpace
 
 __all__ = ["TrialResult", "Strategy", "OneShotStrategy", "SUCCEEDED", "FAILED", "REJECTED", "PRUNED", "TIMEOUT"]
 
@@ -42,7 +46,7 @@ class Strategy(ABC):
 
     name: ClassVar[str] = ""
 
-    def setup(self, space: Any, seed: int | None = None) -> None:
+    def setup(self, space: SearchSpace, seed: int | None = None) -> None:
         """Bind the strategy to a :class:`~nas_core.space.SearchSpace`."""
         self.space = space
         self.seed = seed
@@ -52,16 +56,16 @@ class Strategy(ABC):
         """The next sample to try, or None when the strategy has nothing more to propose."""
 
     @abstractmethod
-    def tell(self, sample: Mapping[str, Any], result: TrialResult) -> None:
+    def tell(self, sample: Mapping[str, object], result: TrialResult) -> None:
         """Report the result of a sample obtained from :meth:`ask`."""
 
     def state_dict(self) -> dict[str, Any]:
         return {}
 
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+    def load_state_dict(self, state: Mapping[str, object]) -> None:
         pass
 
-    def restore_history(self, history: Sequence[tuple[Mapping[str, Any], TrialResult]]) -> None:
+    def restore_history(self, history: Sequence[tuple[Mapping[str, object], TrialResult]]) -> None:
         """Called on resume, right after :meth:`load_state_dict`, with every (sample, result) told so far.
 
         The runner saves :meth:`state_dict` after every trial, so a state must not grow with the
@@ -104,7 +108,7 @@ class OneShotStrategy(ABC):
     name: ClassVar[str] = ""
 
     @abstractmethod
-    def fit(self, model_space: nn.Module, trainer: Any) -> None:
+    def fit(self, model_space: nn.Module, trainer: Trainer) -> None:
         """Search on ``model_space`` using ``trainer``'s data, loss and optimizer."""
 
     @abstractmethod

@@ -78,13 +78,13 @@ class MutableLayer(MutableModule):
     def value_choices(self) -> dict[str, Any]:
         return {k: v for k, v in self.init_args.items() if leaf_choices(v)}
 
-    def current_args(self, sample: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def current_args(self, sample: Mapping[str, object] | None = None) -> dict[str, Any]:
         return {k: evaluate(v, sample) for k, v in self.init_args.items()}
 
     def is_mutable(self) -> bool:
         return bool(self.value_choices())
 
-    def freeze(self, sample: Mapping[str, Any]) -> nn.Module:
+    def freeze(self, sample: Mapping[str, object]) -> nn.Module:
         args = self.current_args(sample)
         plain = self.torch_cls(**args)
         with torch.no_grad():
@@ -328,7 +328,7 @@ class Parametrized(MutableLayer):
         """The instance built for ``values``: one value per choice of :attr:`leaves`, in order."""
         return self.variants[self._key(tuple(values))]
 
-    def variant(self, sample: Mapping[str, Any] | None = None) -> nn.Module:
+    def variant(self, sample: Mapping[str, object] | None = None) -> nn.Module:
         """The instance for ``sample`` (or for the current values)."""
         combo = tuple(evaluate(leaf, sample) for leaf in self._leaves)
         return self.variants[self._key(combo)]
@@ -336,10 +336,10 @@ class Parametrized(MutableLayer):
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         return self.variant()(*args, **kwargs)
 
-    def freeze(self, sample: Mapping[str, Any]) -> nn.Module:
+    def freeze(self, sample: Mapping[str, object]) -> nn.Module:
         return self.variant(sample)
 
-    def active_children(self, sample: Mapping[str, Any]) -> list[nn.Module]:
+    def active_children(self, sample: Mapping[str, object]) -> list[nn.Module]:
         return [self.variant(sample)]
 
     def extra_repr(self) -> str:

@@ -46,7 +46,7 @@ class TrainerAdapter(Trainer):
     first metric, else the negated loss (``"neg_loss"``).
     """
 
-    def __init__(self, *, loss: Callable[[Any, Any], torch.Tensor] | None = None, metrics: MetricsFn | None = None,
+    def __init__(self, *, loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None, metrics: MetricsFn | None = None,
                  optimizer: torch.optim.Optimizer | None = None, dataset: Any = None, dataset_train: Any = None,
                  dataset_valid: Any = None, batch_size: int = 64, workers: int = 0, device: Any = None,
                  log_frequency: int | None = None, num_epochs: int = 1, objective: str | None = None,
@@ -116,7 +116,7 @@ class TrainerAdapter(Trainer):
     def val_loader(self) -> DataLoader:
         return self._loader(self.valid_data, False)
 
-    def loss(self, output: Any, target: Any) -> torch.Tensor:
+    def loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         value = self.user_loss(output, target) if self.user_loss is not None else nn.functional.cross_entropy(output, target)
         if isinstance(output, torch.Tensor):
             self._last = (output.detach(), target, value.detach())
@@ -130,7 +130,7 @@ class TrainerAdapter(Trainer):
         self.training_optimizer = opt  # the one training now (LRSchedulerCallback carries its rate over)
         return opt
 
-    def batch_metrics(self, output: torch.Tensor, target: Any) -> dict[str, float]:
+    def batch_metrics(self, output: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
         """The user's metrics on one batch (empty without a metrics function)."""
         return metrics_dict(self.metrics(output, target)) if self.metrics is not None else {}
 

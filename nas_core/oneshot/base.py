@@ -14,6 +14,7 @@ from torch import nn
 from nas_core.checks import check_choice, check_int, check_number
 from nas_core.errors import ConfigError, ConfigTypeError, NasError
 from nas_core.interfaces.strategy import OneShotStrategy
+from nas_core.interfaces.trainer import Trainer
 from nas_core.space.architecture import FORMATS, export_architecture
 from nas_core.oneshot.data import forever, split_loaders, to_device
 from nas_core.oneshot.export import (
@@ -31,12 +32,12 @@ def default_warmup(epochs: int) -> int:
     return 0 if epochs < 2 else max(1, (2 * epochs) // 5)
 
 
-def check_positive_int(who: str, name: str, value: Any, minimum: int = 1) -> int:
+def check_positive_int(who: str, name: str, value: object, minimum: int = 1) -> int:
     """:func:`nas_core.checks.check_int` with a lower bound only (a :class:`ConfigError`)."""
     return check_int(who, name, value, minimum)
 
 
-def check_positive(who: str, name: str, value: Any, allow_zero: bool = False) -> float:
+def check_positive(who: str, name: str, value: object, allow_zero: bool = False) -> float:
     """A number > 0 (>= 0 with ``allow_zero``), or a :class:`ConfigError`."""
     return check_number(who, name, value, 0.0, strict=not allow_zero)
 
@@ -117,7 +118,7 @@ class BaseOneShot(OneShotStrategy):
         self._sample: dict[str, Any] | None = None
 
     # -- OneShotStrategy ---------------------------------------------------------------------
-    def fit(self, model_space: nn.Module, trainer: Any) -> None:
+    def fit(self, model_space: nn.Module, trainer: Trainer) -> None:
         """Train the supernet of ``model_space`` with ``trainer``'s pieces; then :meth:`export` the choice."""
         if not isinstance(model_space, nn.Module):
             raise ConfigError(f"{type(self).__name__}.fit needs a model space (an nn.Module), got {type(model_space).__name__}.")

@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from nas_core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from nas_core.oneshot.trainers import OneShotTrainer
 
 __all__ = ["Callback", "LRSchedulerCallback", "ArchitectureCheckpoint", "ModelCheckpoint"]
 
@@ -23,7 +26,7 @@ class Callback:
 
     trainer: Any = None
 
-    def build(self, trainer: Any) -> None:
+    def build(self, trainer: OneShotTrainer) -> None:
         self.trainer = trainer
 
     def on_epoch_begin(self, epoch: int) -> None:
@@ -41,7 +44,7 @@ class LRSchedulerCallback(Callback):
     each step the new learning rate is carried over to that copy.
     """
 
-    def __init__(self, scheduler: Any, mode: str = "epoch") -> None:
+    def __init__(self, scheduler: torch.optim.lr_scheduler.LRScheduler, mode: str = "epoch") -> None:
         if mode != "epoch":
             raise ConfigError(f"LRSchedulerCallback(mode={mode!r}): only mode='epoch' exists (as in NNI).")
         optimizer = getattr(scheduler, "optimizer", None)

@@ -7,11 +7,12 @@ import torch
 from torch.utils.data import DataLoader, Subset
 
 from nas_core.errors import ConfigError
+from nas_core.interfaces.trainer import Trainer
 
 __all__ = ["split_loaders", "forever", "to_device"]
 
 
-def split_loaders(trainer: Any, arch_data: str = "split", fraction: float = 0.5,
+def split_loaders(trainer: Trainer, arch_data: str = "split", fraction: float = 0.5,
                   seed: int = 0) -> tuple[Iterable[Any], Iterable[Any]]:
     """``(weight_loader, arch_loader)``.
 
@@ -48,9 +49,11 @@ def split_loaders(trainer: Any, arch_data: str = "split", fraction: float = 0.5,
     batch = getattr(train, "batch_size", None) or 64
     gw = torch.Generator().manual_seed(seed + 1)
     ga = torch.Generator().manual_seed(seed + 2)
-    extra = {"num_workers": train.num_workers, "persistent_workers": True} if getattr(train, "num_workers", 0) else {}
-    weights = DataLoader(Subset(dataset, perm[n_arch:]), batch_size=batch, shuffle=True, generator=gw, **extra)
-    arch = DataLoader(Subset(dataset, perm[:n_arch]), batch_size=batch, shuffle=True, generator=ga, **extra)
+    workers: int = getattr(train, "num_workers", 0) or 0  # the trainer's loader workers, kept alive between epochs
+    weights = DataLoader(Subset(dataset, perm[n_arch:]), batch_size=batch, shuffle=True, generator=gw,
+                         num_workers=workers, persistent_workers=workers > 0)
+    arch = DataLoader(Subset(dataset, perm[:n_arch]), batch_size=batch, shuffle=True, generator=ga,
+                      num_workers=workers, persistent_workers=workers > 0)
     return weights, arch
 
 

@@ -45,7 +45,7 @@ log = logging.getLogger("nas_core.oneshot")
 class EstimatedExpectationProfiler(Profiler):
     """``profiler`` plus an ``expectation(probs)`` (exact enumeration, or a score-function estimate)."""
 
-    def __init__(self, profiler: Any, space: SearchSpace | nn.Module, *, max_enumerate: int = 256,
+    def __init__(self, profiler: Profiler, space: SearchSpace | nn.Module, *, max_enumerate: int = 256,
                  num_samples: int = 16, probes: int = 4, probe_budget: int = 4096, seed: int = 0) -> None:
         if not callable(getattr(profiler, "profile", None)):
             raise ConfigTypeError(f"expected a profiler with profile(sample) -> float, got {type(profiler).__name__}.")
@@ -75,10 +75,10 @@ class EstimatedExpectationProfiler(Profiler):
                   self.combinations, "exact enumeration" if self.exact else f"score-function estimate, {num_samples} samples")
 
     # -- Profiler ------------------------------------------------------------------------------
-    def profile(self, sample: Mapping[str, Any]) -> float:
+    def profile(self, sample: Mapping[str, object]) -> float:
         return float(self.profiler.profile(sample))
 
-    def cost(self, sample: Mapping[str, Any]) -> float:
+    def cost(self, sample: Mapping[str, object]) -> float:
         """``profile(sample)``, cached per sample."""
         key = sample_key(sample)
         if key not in self._cache:
@@ -150,8 +150,8 @@ class EstimatedExpectationProfiler(Profiler):
         return f"EstimatedExpectationProfiler({self.profiler!r}, labels={self.labels}, {how})"
 
 
-def with_expectation(profiler: Any, space: SearchSpace | nn.Module | None = None,
-                     **options: Any) -> Any:
+def with_expectation(profiler: Profiler, space: SearchSpace | nn.Module | None = None,
+                     **options: Any) -> Profiler:
     """``profiler`` itself when it has an exact ``expectation``, else wrapped in :class:`EstimatedExpectationProfiler`.
 
     The space comes from ``space`` or the profiler's ``space`` attribute.

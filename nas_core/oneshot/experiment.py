@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from nas_core.experiment.store import ResumePoint, TrialRecord
 from nas_core.experiment.trial import run_trial
+
+if TYPE_CHECKING:
+    from nas_core.experiment.runner import Experiment
 
 __all__ = ["run_one_shot", "ONESHOT_ARCH"]
 
@@ -77,7 +80,7 @@ def _store_epochs(strategy: Any, store: Any) -> Iterator[None]:
         strategy.on_epoch = before
 
 
-def run_one_shot(exp: Any) -> TrialRecord | None:
+def run_one_shot(exp: Experiment) -> TrialRecord | None:
     """Run ``exp`` (an :class:`~nas_core.experiment.Experiment` with a one-shot strategy)."""
     store = exp.open_store()
     if store.resume_point() is None:

@@ -12,12 +12,16 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
 
 import torch
+from torch import nn
 
 from nas_core.errors import ConfigError, ConfigTypeError, NasError
 from nas_core.interfaces.profiler import Profiler
+
+if TYPE_CHECKING:
+    from nas_core.space.search_space import SearchSpace
 
 __all__ = [
     "ProfilerPenalty",
@@ -27,6 +31,9 @@ __all__ = [
     "NoFeasibleSampleError",
     "check_penalty",
 ]
+
+#: a cost or a loss: a tensor (the differentiable penalties) or a float (the sampled ones, and rewards)
+CostT = TypeVar("CostT", torch.Tensor, float)
 
 NONLINEAR = ("positive", "absolute", "linear")
 AGGREGATE = ("add", "mul")
@@ -77,7 +84,7 @@ class ProfilerPenalty:
         self.aggregate = aggregate
         self.last_cost: float | None = None
 
-    def normalized(self, cost: Any) -> Any:
+    def normalized(self, cost: CostT) -> CostT:
         """``nonlinear((cost - baseline) / baseline)`` (tensor in, tensor out)."""
         x = (cost - self.baseline) / self.baseline
         if self.nonlinear == "positive":
@@ -105,7 +112,8 @@ class ExpectationProfilerPenalty(ProfilerPenalty):
     """
 
     def __init__(self, profiler: Profiler, baseline: float, scale: float = 1.0, *, nonlinear: str = "positive",
-                 aggregate: str = "add", space: Any = None, estimator: Mapping[str, Any] | None = None) -> None:
+                 aggregate: str = "add", space: SearchSpace | nn.Module | None = None,
+                 estimator: Mapping[str, Any] | None = None) -> None:
         super().__init__(profiler, baseline, scale, nonlinear=nonlinear, aggregate=aggregate)
         if not _has_expectation(profiler):  # a lookup table, a measured latency: estimate E[cost]
             from nas_core.oneshot.estimator import with_expectation
@@ -137,16 +145,16 @@ class SampleProfilerPenalty(ProfilerPenalty):
     loss form (``+`` instead of ``-``).
     """
 
-    def cost(self, sample: Mapping[str, Any]) -> float:
+    def cost(self, sample: Mapping[str, object]) -> float:
         c = float(self.profiler.profile(dict(sample)))
         self.last_cost = c
         return c
 
-    def shape_reward(self, reward: float, sample: Mapping[str, Any]) -> float:
+    def shape_reward(self, reward: float, sample: Mapping[str, object]) -> float:
         term = self.scale * self.normalized(self.cost(sample))
         return reward - term if self.aggregate == "add" else reward * (1 - term)
 
-    def __call__(self, loss: Any, sample: Mapping[str, Any]) -> Any:
+    def __call__(self, loss: CostT, sample: Mapping[str, object]) -> CostT:
         term = self.scale * self.normalized(self.cost(sample))
         return loss + term if self.aggregate == "add" else loss * (1 + term)
 
@@ -176,10 +184,10 @@ class RangeProfilerFilter:
         self.patience = patience
         self.rejected = 0
 
-    def cost(self, sample: Mapping[str, Any]) -> float:
+    def cost(self, sample: Mapping[str, object]) -> float:
         return float(self.profiler.profile(dict(sample)))
 
-    def __call__(self, sample: Mapping[str, Any]) -> bool:
+    def __call__(self, sample: Mapping[str, object]) -> bool:
         c = self.cost(sample)
         return (self.min is None or c >= self.min) and (self.max is None or c <= self.max)
 
@@ -212,7 +220,7 @@ class RangeProfilerFilter:
         return f"RangeProfilerFilter({type(self.profiler).__name__}, {self.describe()}, patience={self.patience})"
 
 
-def check_penalty(strategy: str, penalty: Any, expected: type) -> None:
+def check_penalty(strategy: str, penalty: object, expected: type) -> None:
     """Raise a TypeError naming the right penalty class when ``penalty`` has the wrong kind."""
     if penalty is None or isinstance(penalty, expected):
         return

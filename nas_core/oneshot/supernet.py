@@ -115,7 +115,7 @@ class Supernet(nn.Module):
         return list(self.arch.parameters())
 
     # -- modes -----------------------------------------------------------------------------
-    def set_sample(self, sample: Mapping[str, Any]) -> dict[str, Any]:
+    def set_sample(self, sample: Mapping[str, object]) -> dict[str, Any]:
         """Run a single path: ``sample`` (validated) from now on."""
         sample = self.space.validate(sample)
         self.space.set_current(sample)
@@ -135,7 +135,7 @@ class Supernet(nn.Module):
         self.state.nograd_paths = dict(nograd_paths or {})
 
     @contextlib.contextmanager
-    def sampled(self, sample: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    def sampled(self, sample: Mapping[str, object]) -> Iterator[dict[str, Any]]:
         """Context manager: run ``sample`` inside the block."""
         yield self.set_sample(sample)
 

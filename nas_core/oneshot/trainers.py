@@ -23,7 +23,7 @@ __all__ = ["OneShotTrainer", "check_no_mutator", "warn_unsupported"]
 log = logging.getLogger("nas_core.trainer")
 
 
-def check_no_mutator(mutator: Any, who: str) -> None:
+def check_no_mutator(mutator: object, who: str) -> None:
     """NNI's ``mutator=`` has no counterpart: the strategy owns the architecture state."""
     if mutator is not None:
         raise ConfigError(

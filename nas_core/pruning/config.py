@@ -11,7 +11,7 @@ from nas_core.pruning.base import Pruner
 __all__ = ["resolve_pruner"]
 
 
-def resolve_pruner(value: Any, fieldname: str = "pruner") -> Pruner | None:
+def resolve_pruner(value: object, fieldname: str = "pruner") -> Pruner | None:
     """``None`` (no pruning), a :class:`Pruner`, a registry name (``"asha"``), or a mapping
     ``{"name": "asha", **options}``; every mistake is a :class:`ConfigError` naming ``fieldname``."""
     if value is None or isinstance(value, Pruner):

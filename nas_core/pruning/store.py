@@ -84,7 +84,7 @@ class CurveStore:
     def __enter__(self) -> "CurveStore":
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # -- writing (the worker that runs the trial) -----------------------------------------------

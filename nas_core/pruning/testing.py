@@ -12,12 +12,14 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
+import torch
 from torch import nn
 
 import nas_core
 from nas_core import ModelSpace, ValueChoice
-from nas_core.nn import layers as nnn  # the mutable layers (typed to take ValueChoice arguments)
+from nas_core.hookspecs import Register
 from nas_core.interfaces import TrialResult
+from nas_core.nn import layers as nnn  # the mutable layers (typed to take ValueChoice arguments)
 from nas_core.pruning.base import Pruner
 from nas_core.pruning.curves import LearningCurve, TrialHistory
 from nas_core.pruning.reporting import report
@@ -36,7 +38,7 @@ class WidthSpace(ModelSpace):
         super().__init__()
         self.fc = nnn.Linear(4, ValueChoice([1, 2, 3, 4, 5, 6], label="width"))
 
-    def forward(self, x: Any) -> Any:
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc(x)
 
 
@@ -93,7 +95,7 @@ class Fixed(nas_core.Strategy):
     def ask(self) -> dict[str, Any] | None:
         return {"width": self.widths.pop(0)} if self.widths else None
 
-    def tell(self, sample: Mapping[str, Any], result: TrialResult) -> None:
+    def tell(self, sample: Mapping[str, object], result: TrialResult) -> None:
         self.told.append((dict(sample), result))
 
     def state_dict(self) -> dict[str, Any]:
@@ -107,19 +109,19 @@ class KitPlugin:
     """Registers the kit's pruner (``stop-narrow``), strategy (``fixed``) and trainer (``curve``)."""
 
     @nas_core.hookimpl
-    def register_pruners(self, register: Any) -> None:
+    def register_pruners(self, register: Register) -> None:
         register("stop-narrow", StopNarrow)
 
     @nas_core.hookimpl
-    def register_strategies(self, register: Any) -> None:
+    def register_strategies(self, register: Register) -> None:
         register("fixed", Fixed)
 
     @nas_core.hookimpl
-    def register_trainers(self, register: Any) -> None:
+    def register_trainers(self, register: Register) -> None:
         register("curve", CurveTrainer)
 
 
-def steps_done_by_width(pruner: Any, workdir: str | os.PathLike, widths: list[int] | None = None,
+def steps_done_by_width(pruner: Pruner, workdir: str | os.PathLike, widths: list[int] | None = None,
                         epochs: int = 9) -> dict[int, int]:
     """Run ``Fixed(widths)`` (default :data:`WIDTHS`) on :class:`WidthSpace` with ``CurveTrainer(epochs)`` under
     ``pruner`` (a registry name or a :class:`Pruner`): each width's epochs done. Checks on the way that the strategy

@@ -23,13 +23,13 @@ class CostModelProfiler(Profiler):
     cost_model: CostModel
     trace: ShapeTrace | None = None
 
-    def profile(self, sample: Mapping[str, Any]) -> float:
+    def profile(self, sample: Mapping[str, object]) -> float:
         v = self.cost_model.evaluate(sample)
         if v != v:  # NaN: an invalid architecture
             self._raise_invalid(sample)
         return v
 
-    def profile_batch(self, samples: Iterable[Mapping[str, Any]]) -> list[float]:
+    def profile_batch(self, samples: Iterable[Mapping[str, object]]) -> list[float]:
         samples = list(samples)
         out = self.cost_model.evaluate_batch(samples)
         for s, v in zip(samples, out):

@@ -54,7 +54,7 @@ class Term:
     def labels(self) -> frozenset[str]:
         return labels_of(self.value, self.cond)
 
-    def __call__(self, sample: Mapping[str, Any]) -> float:
+    def __call__(self, sample: Mapping[str, object]) -> float:
         if not evaluate_sym(self.cond, sample):
             return 0.0
         key = tuple(_hkey(sample[l]) for l in self._value_labels)
@@ -230,7 +230,7 @@ class CostModel:
     def _evaluate_slow(self, sample: Mapping[str, Any]) -> float:
         return float(self._evaluate_tables([self.space.validate(sample)])[0])
 
-    def evaluate_batch(self, samples: Iterable[Mapping[str, Any]]) -> np.ndarray:
+    def evaluate_batch(self, samples: Iterable[Mapping[str, object]]) -> np.ndarray:
         """Costs of many samples at once, as a float64 array.
 
         The generated lookup is faster per sample than numpy gathers (reading the sample

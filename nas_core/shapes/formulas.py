@@ -45,22 +45,22 @@ class Formula(ShapeFormula):
         self.presence = presence
         self.name = name or getattr(infer, "__name__", "formula")
 
-    def infer(self, target: Any, *args: Any, **kwargs: Any) -> Any:
+    def infer(self, target: object, *args: Any, **kwargs: Any) -> Any:
         return self._infer(target, *args, **kwargs)
 
-    def costs(self, target: Any, out: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    def costs(self, target: object, out: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         return dict(self._costs(target, out, *args, **kwargs)) if self._costs else {}
 
     def __repr__(self) -> str:
         return f"Formula({self.name})"
 
 
-def same_shape(target: Any, x: Any, *args: Any, **kwargs: Any) -> Any:
+def same_shape(target: object, x: Any, *args: Any, **kwargs: Any) -> Any:
     """Shape function for ops whose output has their first input's shape."""
     return tuple(x.shape)
 
 
-def target_name(target: Any) -> str:
+def target_name(target: object) -> str:
     if isinstance(target, str):
         return target
     if isinstance(target, type):
@@ -82,7 +82,7 @@ class FormulaTable:
         self._entries: dict[Any, _Entry] = {}
         self._conflicts: dict[Any, list[str]] = {}
 
-    def add(self, target: Any, formula: ShapeFormula | Callable[..., Any], leaf: bool = False,
+    def add(self, target: object, formula: ShapeFormula | Callable[..., Any], leaf: bool = False,
             source: str = "user") -> None:
         if not isinstance(formula, ShapeFormula):
             if callable(formula):
@@ -100,7 +100,7 @@ class FormulaTable:
                 continue  # user registrations win over packs
             self._entries[t] = _Entry(formula, leaf, source)
 
-    def remove(self, target: Any) -> None:
+    def remove(self, target: object) -> None:
         self._entries.pop(target, None)
 
     def _check(self, target: Any) -> None:
@@ -121,7 +121,7 @@ class FormulaTable:
                 return entry.formula, entry.leaf
         return None, False
 
-    def for_function(self, func: Any) -> ShapeFormula | None:
+    def for_function(self, func: object) -> ShapeFormula | None:
         """Formula for a torch function / method, by object then by ``__name__``."""
         try:
             entry = self._entries.get(func)
@@ -155,7 +155,7 @@ _user = FormulaTable()
 _lock = threading.Lock()
 
 
-def register_formula(target: Any, formula: ShapeFormula | Callable[..., Any], costs: Callable[..., Any] | None = None,
+def register_formula(target: object, formula: ShapeFormula | Callable[..., Any], costs: Callable[..., Any] | None = None,
                      leaf: bool = False) -> None:
     """Register a formula at run time (overrides packs).
 
@@ -167,7 +167,7 @@ def register_formula(target: Any, formula: ShapeFormula | Callable[..., Any], co
         _user.add(target, formula, leaf=leaf, source="user")
 
 
-def unregister_formula(target: Any) -> None:
+def unregister_formula(target: object) -> None:
     """Remove a run-time registration."""
     with _lock:
         _user.remove(target)

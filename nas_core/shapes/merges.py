@@ -51,7 +51,7 @@ class Merge:
     def module(self) -> nn.Module:
         return self.call.module
 
-    def resolve(self, sample: Mapping[str, Any]) -> SymTensor | None:
+    def resolve(self, sample: Mapping[str, object]) -> SymTensor | None:
         """The traced tensor the choice's output is under ``sample``."""
         return self.alternatives.get(self.select(sample))
 

@@ -15,7 +15,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_leaves, tree_map
 
 from nas_core.errors import ShapeInferenceError, SpaceDefinitionError
-from nas_core.interfaces.shape_formula import COST_KINDS
+from nas_core.interfaces.shape_formula import COST_KINDS, ShapeFormula
 from nas_core.nn.layers import hparam
 from nas_core.space.model_space import search_space
 from nas_core.shapes.folding import fold_sym
@@ -234,7 +234,7 @@ class Recorder(TorchFunctionMode):
                 f"formula output structure {shape!r} does not match the op's output at {self.module_path()!r}."
             )
 
-    def record(self, path: str, kind: str, target: Any, formula: Any, args: tuple, kwargs: dict, real_out: Any,
+    def record(self, path: str, kind: str, target: object, formula: ShapeFormula | None, args: tuple, kwargs: dict, real_out: Any,
                leaf: bool = False) -> Any:
         sargs = self.symify(args)
         skw = self.symify(kwargs)
@@ -273,7 +273,7 @@ class Recorder(TorchFunctionMode):
         op.outputs = [self.sym_of(t) for t in tensors(real_out)]
         return real_out
 
-    def costs_of(self, op: "OpRecord", formula: Any, target: Any, out_shape: Any, sargs: tuple,
+    def costs_of(self, op: "OpRecord", formula: ShapeFormula, target: object, out_shape: Any, sargs: tuple,
                  skw: dict) -> dict[str, Any]:
         """``formula.costs(...)``, checked: unknown cost kinds and a raising costs function name the formula."""
         where = f"cost formula {formula!r} (registered by {self.table.source_of(formula)}) at {op.path!r} ({op.name})"
@@ -335,7 +335,7 @@ class Recorder(TorchFunctionMode):
 
         return tree_map(remake, obj)
 
-    def formula_forward(self, module: nn.Module, formula: Any, is_leaf: bool, *args: Any, **kwargs: Any) -> Any:
+    def formula_forward(self, module: nn.Module, formula: ShapeFormula, is_leaf: bool, *args: Any, **kwargs: Any) -> Any:
         """Forward of a module with a formula: record it and return empty outputs of its shape."""
         return self.record(self.names.get(id(module), "?"), "module", module, formula, args, kwargs, None, leaf=is_leaf)
 

@@ -90,7 +90,7 @@ class Check:
     message: Any  # str, or a function of the sample returning str
     cond: Any = True
 
-    def text(self, sample: Mapping[str, Any]) -> str:
+    def text(self, sample: Mapping[str, object]) -> str:
         return self.message(sample) if callable(self.message) else str(self.message)
 
 
@@ -130,7 +130,7 @@ class ModuleCall:
     output: Any = None  # SymTensor, or nested tuple/list of them
     cond: Any = True  # the call happens in the frozen model when this holds
 
-    def input_shapes(self, sample: Mapping[str, Any]) -> list:
+    def input_shapes(self, sample: Mapping[str, object]) -> list:
         return [tuple(evaluate_sym(i.shape, sample)) if isinstance(i, SymTensor) else i for i in self.inputs]
 
 
@@ -152,7 +152,7 @@ class ShapeTrace:
         """Ops recorded at a module path."""
         return [o for o in self.ops if o.path == path]
 
-    def shapes_of(self, path: str, sample: Mapping[str, Any]) -> list[tuple[list, Any]]:
+    def shapes_of(self, path: str, sample: Mapping[str, object]) -> list[tuple[list, Any]]:
         """(input shapes, output shape) of the op(s) at ``path`` that run under ``sample``."""
         out = []
         for op in self.find(path):
@@ -165,7 +165,7 @@ class ShapeTrace:
         return [o for o in self.ops if o.unknown]
 
 
-def validity_error(trace_: ShapeTrace, sample: Mapping[str, Any]) -> ArchitectureError | None:
+def validity_error(trace_: ShapeTrace, sample: Mapping[str, object]) -> ArchitectureError | None:
     """The first failed check for ``sample`` as an ArchitectureError, or None if all pass."""
     for c in trace_.checks:
         if evaluate_sym(c.cond, sample) and not evaluate_sym(c.valid, sample):

@@ -39,7 +39,7 @@ class Sym:
         self.fn = fn
         self.desc = desc
 
-    def __call__(self, sample: Mapping[str, Any]) -> Any:
+    def __call__(self, sample: Mapping[str, object]) -> Any:
         return self.fn(sample)
 
     def __repr__(self) -> str:
@@ -85,7 +85,7 @@ class Sym:
 SymShape = tuple  # a tuple of int | Sym
 
 
-def is_sym(v: Any) -> bool:
+def is_sym(v: object) -> bool:
     return isinstance(v, Sym)
 
 
@@ -103,7 +103,7 @@ def sym(value: Any) -> Any:
     return value
 
 
-def labels_of(*values: Any) -> frozenset[str]:
+def labels_of(*values: object) -> frozenset[str]:
     """Union of the labels of Syms found in ``values`` (recursing into tuples, lists, dicts)."""
     out: set[str] = set()
     stack = list(values)
@@ -118,7 +118,7 @@ def labels_of(*values: Any) -> frozenset[str]:
     return frozenset(out)
 
 
-def evaluate_sym(value: Any, sample: Mapping[str, Any]) -> Any:
+def evaluate_sym(value: Any, sample: Mapping[str, object]) -> Any:
     """The concrete value of ``value`` (recursing into tuples, lists and dicts)."""
     if isinstance(value, Sym):
         return value.fn(sample)
@@ -225,7 +225,7 @@ class Cond(Sym):
         atoms = {k: v for k, v in self.atoms.items() if k != label}
         return _simplify(Cond(atoms, self.extra))
 
-    def __eq__(self, other: Any) -> bool:
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, Cond) and self.atoms == other.atoms and set(map(id, self.extra)) == set(map(id, other.extra))
 
     def __hash__(self) -> int:

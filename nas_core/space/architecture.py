@@ -49,7 +49,7 @@ def _n_inputs(choice: Choice) -> int:
 
 
 def export_architecture(
-    space: SearchSpace | nn.Module, sample: Mapping[str, Any], fmt: str = "name", file: str | os.PathLike | None = None
+    space: SearchSpace | nn.Module, sample: Mapping[str, object], fmt: str = "name", file: str | os.PathLike | None = None
 ) -> dict[str, Any]:
     """Encode ``sample`` in format ``fmt`` (one of :data:`FORMATS`); write it to ``file`` if given."""
     if fmt not in FORMATS:

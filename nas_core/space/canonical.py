@@ -14,12 +14,15 @@ returning an equivalent sample, which is applied after the inactive labels are r
 from __future__ import annotations
 
 import copy
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from torch import nn
 
 from nas_core.errors import InvalidSampleError
 from nas_core.space.mutable import MutableModule
+
+if TYPE_CHECKING:
+    from nas_core.space.search_space import SearchSpace
 
 __all__ = ["active_labels", "has_conditional_labels", "canonical_sample"]
 
@@ -42,7 +45,7 @@ def _running_children(module: nn.Module, sample: Mapping[str, Any]) -> list[nn.M
     return list(module.children())
 
 
-def active_labels(model: nn.Module, sample: Mapping[str, Any]) -> set[str]:
+def active_labels(model: nn.Module, sample: Mapping[str, object]) -> set[str]:
     """Labels read by the parts of ``model`` that run under ``sample`` (a validated sample)."""
     active: set[str] = set()
     stack: list[nn.Module] = [model]
@@ -86,7 +89,7 @@ def has_conditional_labels(model: nn.Module) -> bool:
     return False
 
 
-def canonical_sample(space: Any, sample: Mapping[str, Any]) -> dict[str, Any]:
+def canonical_sample(space: SearchSpace, sample: Mapping[str, object]) -> dict[str, Any]:
     """``sample`` (validated) with every inactive label at its default, then the model's own
     ``canonical_sample`` applied when it has one (its result is validated too)."""
     out = space.validate(sample)

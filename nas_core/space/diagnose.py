@@ -11,7 +11,7 @@ from nas_core.errors import ArchitectureError
 __all__ = ["check_runs", "locate_failure", "describe_input"]
 
 
-def describe_input(x: Any) -> str:
+def describe_input(x: object) -> str:
     """Shapes of a (nested) input, for error messages."""
     if isinstance(x, torch.Tensor):
         return f"Tensor{list(x.shape)}"
@@ -55,7 +55,7 @@ def locate_failure(model: nn.Module, example_input: Any) -> tuple[str, nn.Module
     return None
 
 
-def check_runs(model: nn.Module, example_input: Any, sample: Mapping[str, Any]) -> None:
+def check_runs(model: nn.Module, example_input: Any, sample: Mapping[str, object]) -> None:
     """Raise :class:`ArchitectureError` if ``model`` fails on ``example_input``."""
     was_training = model.training
     model.eval()

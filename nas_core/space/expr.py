@@ -25,7 +25,7 @@ class ValueExpr:
         self._repr_fmt = repr_fmt
 
     # -- evaluation -----------------------------------------------------------------
-    def evaluate(self, sample: Mapping[str, Any] | None = None) -> Any:
+    def evaluate(self, sample: Mapping[str, object] | None = None) -> Any:
         """The value under ``sample`` (or under each choice's current value when None)."""
         return self._fn(*(evaluate(a, sample) for a in self._args))
 
@@ -161,7 +161,7 @@ class ValueChoice(ValueExpr):
         """The label; a choice gets one from its constructor or from ``search_space(model)``."""
         return require_label(self)
 
-    def evaluate(self, sample: Mapping[str, Any] | None = None) -> Any:
+    def evaluate(self, sample: Mapping[str, object] | None = None) -> Any:
         if sample is None:
             return self.current
         if self.label is None or self.label not in sample:
@@ -183,12 +183,12 @@ class ValueChoice(ValueExpr):
 
 
 
-def is_expr(value: Any) -> bool:
+def is_expr(value: object) -> bool:
     """True if ``value`` is a decision or computed from one."""
     return isinstance(value, ValueExpr)
 
 
-def evaluate(value: Any, sample: Mapping[str, Any] | None = None) -> Any:
+def evaluate(value: Any, sample: Mapping[str, object] | None = None) -> Any:
     """Evaluate ``value`` if it is an expression (recursing into tuples and lists)."""
     if isinstance(value, ValueExpr):
         return value.evaluate(sample)

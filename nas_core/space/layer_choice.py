@@ -63,13 +63,13 @@ class LayerChoice(MutableModule, Decision):
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         return self.candidate(self.current)(*args, **kwargs)
 
-    def freeze(self, sample: Mapping[str, Any]) -> nn.Module:
+    def freeze(self, sample: Mapping[str, object]) -> nn.Module:
         return self.candidate(sample[self.require_label()])
 
     def module_decisions(self) -> list[Decision]:
         return [self]
 
-    def active_children(self, sample: Mapping[str, Any]) -> list[nn.Module]:
+    def active_children(self, sample: Mapping[str, object]) -> list[nn.Module]:
         return [self.candidate(sample[self.require_label()])]
 
     def branches(self) -> list[Branch]:

@@ -80,16 +80,16 @@ class ModelSpace(nn.Module):
     def random(self, seed: int | _random.Random | None = None) -> dict[str, Any]:
         return self.space.random(seed)
 
-    def validate(self, sample: Mapping[str, Any]) -> dict[str, Any]:
+    def validate(self, sample: Mapping[str, object]) -> dict[str, Any]:
         return self.space.validate(sample)
 
-    def freeze(self, sample: Mapping[str, Any], example_input: Any = None) -> nn.Module:
+    def freeze(self, sample: Mapping[str, object], example_input: Any = None) -> nn.Module:
         return self.space.freeze(sample, example_input)
 
-    def activate(self, sample: Mapping[str, Any]) -> ContextManager[dict[str, Any]]:
+    def activate(self, sample: Mapping[str, object]) -> ContextManager[dict[str, Any]]:
         return self.space.activate(sample)
 
-    def set_current(self, sample: Mapping[str, Any]) -> None:
+    def set_current(self, sample: Mapping[str, object]) -> None:
         self.space.set_current(sample)
 
     def enumerate(self) -> Iterator[dict[str, Any]]:

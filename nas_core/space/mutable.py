@@ -74,7 +74,7 @@ class MutableModule(nn.Module):
     :meth:`value_choices` (argument name to value, used to find and name decisions).
     """
 
-    def freeze(self, sample: Mapping[str, Any]) -> nn.Module:
+    def freeze(self, sample: Mapping[str, object]) -> nn.Module:
         """A plain ``nn.Module`` for ``sample`` (children may still need freezing)."""
         raise NotImplementedError
 
@@ -86,7 +86,7 @@ class MutableModule(nn.Module):
         """Decisions that this module itself is (LayerChoice, InputChoice)."""
         return []
 
-    def active_children(self, sample: Mapping[str, Any]) -> list[nn.Module] | None:
+    def active_children(self, sample: Mapping[str, object]) -> list[nn.Module] | None:
         """The children that run under ``sample`` (a validated sample), or ``None`` when every
         child runs. The one place that says which part of a space a sample uses: a LayerChoice
         runs the chosen candidate, a Repeat its first ``depth`` blocks, a ``Parametrized``

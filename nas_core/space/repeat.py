@@ -71,13 +71,13 @@ class Repeat(MutableModule):
             x = block(x)
         return x
 
-    def freeze(self, sample: Mapping[str, Any]) -> nn.Module:
+    def freeze(self, sample: Mapping[str, object]) -> nn.Module:
         return nn.Sequential(*self.blocks[: evaluate(self.depth_choice, sample)])
 
     def value_choices(self) -> dict[str, Any]:
         return {"depth": self.depth_choice}
 
-    def active_children(self, sample: Mapping[str, Any]) -> list[nn.Module]:
+    def active_children(self, sample: Mapping[str, object]) -> list[nn.Module]:
         """The first ``depth`` blocks (the depth ``sample`` gives)."""
         return list(self.blocks[: evaluate(self.depth_choice, sample)])
 

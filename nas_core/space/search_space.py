@@ -21,7 +21,7 @@ __all__ = ["SearchSpace", "Choice", "Sample", "sample_key", "sample_of"]
 Sample = dict  # a flat ``dict[label, value]``
 
 
-def sample_key(sample: Mapping[str, Any]) -> str:
+def sample_key(sample: Mapping[str, object]) -> str:
     """A canonical, hashable string for a sample (sorted JSON)."""
     return json.dumps(sample, sort_keys=True, default=str)
 
@@ -154,7 +154,7 @@ class SearchSpace:
             yield dict(zip(labels, copy.deepcopy(combo)))
 
     # -- validation --------------------------------------------------------------------
-    def validate(self, sample: Mapping[str, Any]) -> dict[str, Any]:
+    def validate(self, sample: Mapping[str, object]) -> dict[str, Any]:
         """Check ``sample`` and return it in canonical form.
 
         Raises :class:`InvalidSampleError` naming the label and allowed values on an
@@ -192,7 +192,7 @@ class SearchSpace:
         return out
 
     # -- equivalent samples ------------------------------------------------------------
-    def inactive(self, sample: Mapping[str, Any]) -> set[str]:
+    def inactive(self, sample: Mapping[str, object]) -> set[str]:
         """Labels that ``sample`` leaves unused: inside blocks past a Repeat's depth, inside
         LayerChoice candidates not chosen, inside Parametrized variants that do not run."""
         from nas_core.space.canonical import active_labels
@@ -208,7 +208,7 @@ class SearchSpace:
             self._conditional = has_conditional_labels(self.model)
         return self._conditional
 
-    def canonical(self, sample: Mapping[str, Any]) -> dict[str, Any]:
+    def canonical(self, sample: Mapping[str, object]) -> dict[str, Any]:
         """The one representative of ``sample``'s architecture: validated, every inactive label
         at its default, then the model's own ``canonical_sample(sample)`` if it defines one.
         Equivalent samples have the same canonical sample (and :meth:`canonical_key`)."""
@@ -218,12 +218,12 @@ class SearchSpace:
 
         return canonical_sample(self, sample)
 
-    def canonical_key(self, sample: Mapping[str, Any]) -> str:
+    def canonical_key(self, sample: Mapping[str, object]) -> str:
         """:func:`sample_key` of :meth:`canonical`: equal for samples that build the same network."""
         return sample_key(self.canonical(sample))
 
     # -- running -----------------------------------------------------------------------
-    def set_current(self, sample: Mapping[str, Any]) -> None:
+    def set_current(self, sample: Mapping[str, object]) -> None:
         """Make the unfrozen model run ``sample`` (validated first)."""
         sample = self.validate(sample)
         for label, objs in self._objects.items():
@@ -235,7 +235,7 @@ class SearchSpace:
         return {label: copy.deepcopy(objs[0].current) for label, objs in self._objects.items()}
 
     @contextlib.contextmanager
-    def activate(self, sample: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    def activate(self, sample: Mapping[str, object]) -> Iterator[dict[str, Any]]:
         """Context manager: run ``sample`` inside the block, restore the previous one after."""
         before = self.current()
         self.set_current(sample)
@@ -245,7 +245,7 @@ class SearchSpace:
             self.set_current(before)
 
     # -- freezing ----------------------------------------------------------------------
-    def freeze(self, sample: Mapping[str, Any], example_input: Any = None) -> nn.Module:
+    def freeze(self, sample: Mapping[str, object], example_input: Any = None) -> nn.Module:
         """A plain ``nn.Module`` for ``sample``: a copy with no NAS wrappers left.
 
         With ``example_input`` (or an input recorded from an earlier forward of a
@@ -273,7 +273,7 @@ class SearchSpace:
             check_runs(frozen, example_input, sample)
         return frozen
 
-    def run(self, sample: Mapping[str, Any], *inputs: Any) -> Any:
+    def run(self, sample: Mapping[str, object], *inputs: Any) -> Any:
         """Run the unfrozen model on ``inputs`` with ``sample``; a failure names the sample and layer."""
         from nas_core.errors import ArchitectureError
         from nas_core.space.diagnose import locate_failure
@@ -337,7 +337,7 @@ def sample_of(model: nn.Module) -> dict[str, Any] | None:
     return dict(sample) if sample is not None else None
 
 
-def freeze_tree(module: nn.Module, sample: Mapping[str, Any]) -> nn.Module:
+def freeze_tree(module: nn.Module, sample: Mapping[str, object]) -> nn.Module:
     """Replace every mutable in ``module`` (in place) by its frozen form; return the root."""
     while isinstance(module, MutableModule):
         module = module.freeze(sample)

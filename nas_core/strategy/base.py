@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import random
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from nas_core.checks import check_int, check_prob  # re-exported: strategies import them from here
 from nas_core.interfaces.strategy import FAILED, REJECTED, SUCCEEDED, Strategy, TrialResult
 from nas_core.strategy.encoding import SampleCodec
 from nas_core.strategy.errors import StrategySetupError, StrategyStateError
 from nas_core.strategy.proposals import ProposalSpace
+
+if TYPE_CHECKING:
+    from nas_core.space.search_space import SearchSpace
 
 __all__ = ["SeededStrategy", "check_int", "check_prob", "usable_score", "result_to_dict", "result_from_dict"]
 
@@ -61,7 +64,7 @@ class SeededStrategy(Strategy):
         self.proposals: ProposalSpace | None = None
         self._feasibility: list[Callable[[dict[str, Any]], bool]] = []
 
-    def setup(self, space: Any, seed: int | None = None) -> None:
+    def setup(self, space: SearchSpace, seed: int | None = None) -> None:
         if not hasattr(space, "choices") or not hasattr(space, "validate"):
             raise StrategySetupError(
                 f"{type(self).__name__}.setup needs a nas_core SearchSpace (nas_core.search_space(model)), "
@@ -100,7 +103,7 @@ class SeededStrategy(Strategy):
         return all(f(sample) for f in self._feasibility)
 
     # -- history ----------------------------------------------------------------------
-    def restore_history(self, history: Sequence[tuple[Mapping[str, Any], TrialResult]]) -> None:
+    def restore_history(self, history: Sequence[tuple[Mapping[str, object], TrialResult]]) -> None:
         """Mark every told sample as tried, then let the subclass rebuild what it derives (:meth:`_restore`)."""
         proposals = self._require_proposals()
         told = []

@@ -9,10 +9,13 @@ from __future__ import annotations
 import copy
 import math
 import random
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from nas_core.errors import InvalidSampleError
 from nas_core.strategy.errors import StrategyStateError
+
+if TYPE_CHECKING:
+    from nas_core.space.search_space import SearchSpace
 
 __all__ = ["SampleCodec", "SampleTrie"]
 
@@ -32,7 +35,7 @@ class SampleCodec:
     Labels follow ``space.labels`` (shared labels are one decision, so one position).
     """
 
-    def __init__(self, space: Any) -> None:
+    def __init__(self, space: SearchSpace) -> None:
         self.space = space
         self.labels: list[str] = list(space.labels)
         self.domains: list[list[Any]] = [list(space.choices[label].domain) for label in self.labels]
@@ -56,7 +59,7 @@ class SampleCodec:
         """Number of distinct samples."""
         return math.prod(self.sizes)
 
-    def encode(self, sample: Mapping[str, Any]) -> Indices:
+    def encode(self, sample: Mapping[str, object]) -> Indices:
         """Domain positions of ``sample``'s values (validated: clear error on a bad sample)."""
         if isinstance(sample, Mapping) and len(sample) == len(self.labels):
             try:  # fast path: every value found by hashing (a miss falls back to full validation)

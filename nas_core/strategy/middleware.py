@@ -20,13 +20,16 @@ import math
 import numbers
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from nas_core.errors import ConfigError, NasError
 from nas_core.interfaces.strategy import REJECTED, Strategy, TrialResult
 from nas_core.space.search_space import sample_key
 from nas_core.strategy.base import check_int, result_from_dict
 from nas_core.strategy.errors import ConstraintUnsatisfiableError, MiddlewareError, StrategyStateError
+
+if TYPE_CHECKING:
+    from nas_core.space.search_space import SearchSpace
 
 __all__ = ["Rejection", "Middleware", "Chain", "Filter", "Deduplicate", "drain_rejected"]
 
@@ -68,14 +71,14 @@ class Middleware:
             )
         self.inner, self._chain = inner, chain
 
-    def setup(self, space: Any, seed: int | None = None) -> None:
+    def setup(self, space: SearchSpace, seed: int | None = None) -> None:
         """Called by the chain after the strategy's setup."""
         self.space = space
 
     def ask(self) -> dict[str, Any] | None:
         return self.inner.ask()
 
-    def tell(self, sample: Mapping[str, Any], result: TrialResult) -> None:
+    def tell(self, sample: Mapping[str, object], result: TrialResult) -> None:
         self.inner.tell(sample, result)
 
     def add_feasibility(self, feasible: Callable[[dict[str, Any]], bool]) -> bool:
@@ -83,11 +86,11 @@ class Middleware:
         add = getattr(self.inner, "add_feasibility", None)
         return bool(add(feasible)) if callable(add) else False
 
-    def restore_history(self, history: Any) -> None:
+    def restore_history(self, history: Sequence[tuple[Mapping[str, object], TrialResult]]) -> None:
         """On resume, after :meth:`load_state_dict`: rebuild this middleware's own derived state
         from every (sample, result) told so far (the default keeps nothing)."""
 
-    def reject(self, sample: Mapping[str, Any], reason: str, score: float | None = None,
+    def reject(self, sample: Mapping[str, object], reason: str, score: float | None = None,
                metrics: Mapping[str, Any] | None = None) -> None:
         """Record that ``sample`` was discarded (the chain queues it for the runner)."""
         if self._chain is not None:
@@ -148,7 +151,7 @@ class Chain(Strategy):
         self._rejected = []
         return out
 
-    def setup(self, space: Any, seed: int | None = None) -> None:
+    def setup(self, space: SearchSpace, seed: int | None = None) -> None:
         self.space, self.seed = space, seed
         self.strategy.setup(space, seed)
         for m in self.middlewares:
@@ -158,7 +161,7 @@ class Chain(Strategy):
     def ask(self) -> dict[str, Any] | None:
         return self._top.ask()
 
-    def tell(self, sample: Mapping[str, Any], result: TrialResult) -> None:
+    def tell(self, sample: Mapping[str, object], result: TrialResult) -> None:
         self._top.tell(sample, result)
 
     def add_feasibility(self, feasible: Callable[[dict[str, Any]], bool]) -> bool:
@@ -169,7 +172,7 @@ class Chain(Strategy):
         tell = getattr(self.strategy, "set_objectives", None)
         return bool(tell(objectives, metrics)) if callable(tell) else False
 
-    def restore_history(self, history: Any) -> None:
+    def restore_history(self, history: Sequence[tuple[Mapping[str, object], TrialResult]]) -> None:
         """Rebuild the strategy and every middleware from the told history (see :meth:`Strategy.restore_history`)."""
         history = list(history)
         self.strategy.restore_history(history)
@@ -196,7 +199,7 @@ class Chain(Strategy):
             m.load_state_dict(s["state"])
 
 
-def drain_rejected(strategy: Any) -> list[Rejection]:
+def drain_rejected(strategy: Strategy) -> list[Rejection]:
     """``strategy.drain_rejected()`` for chains; ``[]`` for strategies without middleware."""
     drain = getattr(strategy, "drain_rejected", None)
     return list(drain()) if callable(drain) else []
@@ -261,12 +264,12 @@ class Filter(Middleware):
         self.n_passed = 0
         self.n_rejected = 0
 
-    def setup(self, space: Any, seed: int | None = None) -> None:
+    def setup(self, space: SearchSpace, seed: int | None = None) -> None:
         super().setup(space, seed)
         if self.guide:
             self.guiding = bool(self.inner.add_feasibility(self.feasible))
 
-    def feasible(self, sample: dict[str, Any]) -> bool:
+    def feasible(self, sample: dict[str, object]) -> bool:
         """The predicate as handed to the strategy: True to keep ``sample`` (a NasError counts as False)."""
         return self._check(sample) is None
 
@@ -365,7 +368,7 @@ class Deduplicate(Middleware):
         canonical_key = getattr(getattr(self, "space", None), "canonical_key", None)
         return canonical_key(sample) if callable(canonical_key) else sample_key(sample)
 
-    def tell(self, sample: Mapping[str, Any], result: TrialResult) -> None:
+    def tell(self, sample: Mapping[str, object], result: TrialResult) -> None:
         key = self._key(sample)
         waiting = self._running.pop(key, [])
         self._results[key] = result
@@ -382,6 +385,6 @@ class Deduplicate(Middleware):
         self._running = {k: [dict(s) for s in v] for k, v in state.get("running", {}).items()}
         self.n_repeats = int(state.get("n_repeats", 0))
 
-    def restore_history(self, history: Any) -> None:
+    def restore_history(self, history: Sequence[tuple[Mapping[str, object], TrialResult]]) -> None:
         for sample, result in history:
             self._results[self._key(sample)] = result

@@ -61,7 +61,7 @@ class ProposalSpace:
             self._canonical_cache[indices] = c
         return c
 
-    def canonical_of(self, sample: Mapping[str, Any]) -> Indices:
+    def canonical_of(self, sample: Mapping[str, object]) -> Indices:
         """The canonical index vector of a sample (validated)."""
         if not self._conditional:
             return self.codec.encode(sample)
@@ -90,7 +90,7 @@ class ProposalSpace:
         """Record ``indices`` (canonical) as proposed or told."""
         self.seen.add(indices)
 
-    def told(self, sample: Mapping[str, Any], pending: "PendingSamples | None" = None) -> Indices:
+    def told(self, sample: Mapping[str, object], pending: "PendingSamples | None" = None) -> Indices:
         """The canonical indices of a told ``sample``: marked as tried, and no longer out in ``pending``."""
         indices = self.canonical_of(sample)
         if pending is not None:

@@ -6,11 +6,14 @@ digits table of ``benchmarks/make_digits_table.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from nas_core.errors import ConfigError
 from nas_core.interfaces.strategy import Strategy, TrialResult
 from nas_core.space.search_space import sample_key
+
+if TYPE_CHECKING:
+    from nas_core.space.search_space import SearchSpace
 
 __all__ = ["TabularBenchmark", "TabularRun"]
 
@@ -33,7 +36,7 @@ class TabularBenchmark:
     sample is sought (all samples when None).
     """
 
-    def __init__(self, space: Any, records: Sequence[Mapping[str, Any]], objective: str,
+    def __init__(self, space: SearchSpace, records: Sequence[Mapping[str, Any]], objective: str,
                  feasible: Callable[[Mapping[str, Any]], bool] | None = None) -> None:
         self.space = space
         self.objective = objective
@@ -49,7 +52,7 @@ class TabularBenchmark:
         self.best_score = best
         self.best_keys = {k for k in self.feasible_keys if self.table[k][objective] == best}
 
-    def metrics(self, sample: Mapping[str, Any]) -> dict[str, Any]:
+    def metrics(self, sample: Mapping[str, object]) -> dict[str, Any]:
         """The table's record of ``sample`` (clear error if the table lacks it)."""
         key = sample_key(self.space.validate(sample))
         if key not in self.table:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import random
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import torch
 from torch import nn
@@ -21,6 +21,9 @@ from nas_core.interfaces.strategy import FAILED, Strategy, TrialResult
 from nas_core.space import InputChoice, LayerChoice, ModelSpace, ValueChoice, sample_key
 from nas_core.strategy.base import SeededStrategy
 from nas_core.strategy.rng import random_state, set_random_state
+
+if TYPE_CHECKING:
+    from nas_core.space.search_space import SearchSpace
 
 __all__ = ["ToyNet", "toy_space", "toy_score", "run_schedule", "assert_reproducible", "assert_resumes_exactly",
            "assert_no_repeats", "hashed_score", "wide_space", "wide_score", "assert_state_compact", "assert_only_feasible",
@@ -66,7 +69,7 @@ class UniformRandom(SeededStrategy):
         proposals.mark(indices)
         return codec.decode(indices)
 
-    def tell(self, sample: Mapping[str, Any], result: TrialResult) -> None:
+    def tell(self, sample: Mapping[str, object], result: TrialResult) -> None:
         proposals = self._require_proposals()
         proposals.mark(proposals.canonical_of(sample))
 
@@ -77,7 +80,7 @@ class UniformRandom(SeededStrategy):
         set_random_state(self.rng, state["rng"])
 
 
-def toy_space() -> Any:
+def toy_space() -> SearchSpace:
     """The :class:`~nas_core.space.SearchSpace` of a fresh :class:`ToyNet`."""
     return ToyNet().space
 
@@ -88,7 +91,7 @@ def toy_score(sample: Mapping[str, Any]) -> float:
             + sample["pool"] * 0.2 + 0.01 * sum(sample["skip"]))
 
 
-def hashed_score(sample: Mapping[str, Any]) -> float:
+def hashed_score(sample: Mapping[str, object]) -> float:
     """A deterministic pseudo-random score in [0, 1) for any sample (from its key)."""
     import hashlib
 
@@ -104,7 +107,7 @@ def _score_for(space: Any) -> Callable[[Mapping[str, Any]], float]:
     return hashed_score
 
 
-def run_schedule(factory: Callable[[], Strategy], space: Any, seed: int, rounds: int, batch: int = 3,
+def run_schedule(factory: Callable[[], Strategy], space: SearchSpace, seed: int, rounds: int, batch: int = 3,
                  score: Callable[[Mapping[str, Any]], float] | None = None, resume_after: int | None = None,
                  fail_every: int = 5, feasible: Callable[[dict[str, Any]], bool] | None = None,
                  on_round: Callable[[Strategy, int], None] | None = None) -> list[dict[str, Any]]:
@@ -170,7 +173,7 @@ def run_schedule(factory: Callable[[], Strategy], space: Any, seed: int, rounds:
     return asked
 
 
-def assert_reproducible(factory: Callable[[], Strategy], space: Any | None = None, rounds: int = 8) -> None:
+def assert_reproducible(factory: Callable[[], Strategy], space: SearchSpace | None = None, rounds: int = 8) -> None:
     """Same seed, same samples; another seed, other samples."""
     space = space if space is not None else toy_space()
     a = run_schedule(factory, space, 7, rounds)
@@ -182,7 +185,7 @@ def assert_reproducible(factory: Callable[[], Strategy], space: Any | None = Non
         space.validate(s)
 
 
-def assert_resumes_exactly(factory: Callable[[], Strategy], space: Any | None = None, rounds: int = 10,
+def assert_resumes_exactly(factory: Callable[[], Strategy], space: SearchSpace | None = None, rounds: int = 10,
                            resume_after: int = 4, seed: int = 3) -> None:
     """A strategy restored from its JSON state (with a pending sample) proposes what the original would have."""
     space = space if space is not None else toy_space()
@@ -194,7 +197,7 @@ def assert_resumes_exactly(factory: Callable[[], Strategy], space: Any | None = 
     )
 
 
-def assert_no_repeats(factory: Callable[[], Strategy], space: Any | None = None, seed: int = 0) -> list[dict[str, Any]]:
+def assert_no_repeats(factory: Callable[[], Strategy], space: SearchSpace | None = None, seed: int = 0) -> list[dict[str, Any]]:
     """The strategy proposes every sample of the space exactly once, then None."""
     space = space if space is not None else toy_space()
     total = space.count()
@@ -226,7 +229,7 @@ class WideNet(ModelSpace):
         return x
 
 
-def wide_space() -> Any:
+def wide_space() -> SearchSpace:
     """The space of a fresh :class:`WideNet` (labels ``w0`` .. ``w5``, values 1 .. 10)."""
     return WideNet().space
 
@@ -236,7 +239,7 @@ def wide_score(sample: Mapping[str, Any]) -> float:
     return -sum((v - 7) ** 2 for v in sample.values()) / 100.0
 
 
-def assert_state_compact(factory: Callable[[], Strategy], space: Any | None = None, short: int = 20,
+def assert_state_compact(factory: Callable[[], Strategy], space: SearchSpace | None = None, short: int = 20,
                          long: int = 120, slack: float = 1.25) -> tuple[int, int]:
     """The JSON state after ``long`` trials is at most ``slack`` x the state after ``short`` (plus 1 KB):
     a state must not grow with the number of trials (the runner saves it after every trial)."""
@@ -256,7 +259,7 @@ def assert_state_compact(factory: Callable[[], Strategy], space: Any | None = No
     return sizes[short], sizes[long]
 
 
-def assert_only_feasible(factory: Callable[[], Strategy], space: Any, feasible: Callable[[dict[str, Any]], bool],
+def assert_only_feasible(factory: Callable[[], Strategy], space: SearchSpace, feasible: Callable[[dict[str, Any]], bool],
                          rounds: int = 30, seed: int = 0) -> list[dict[str, Any]]:
     """With ``feasible`` handed over (``add_feasibility``), every proposal is feasible, also after a resume."""
     for resume_after in (None, rounds // 2):
@@ -308,13 +311,13 @@ class _RichBlock(nn.Module):
         return self.skip([x, self.conv(x)])
 
 
-def nested_space() -> Any:
+def nested_space() -> SearchSpace:
     """The space of a fresh :class:`NestedNet`: 3 * (2 * 2 * 2)**3 = 1,536 samples, 4 + 16 + 64 = 84
     distinct networks (per block: plain, rich with skip [0], rich with skip [1] and either kernel)."""
     return NestedNet().space
 
 
-def assert_no_equivalents(factory: Callable[[], Strategy], space: Any | None = None, seed: int = 0
+def assert_no_equivalents(factory: Callable[[], Strategy], space: SearchSpace | None = None, seed: int = 0
                           ) -> list[dict[str, Any]]:
     """Never two proposals that build the same network (same canonical key), and every network once."""
     space = space if space is not None else nested_space()

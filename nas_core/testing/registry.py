@@ -1,8 +1,8 @@
-"""A registry holding the core's components plus the plugins a test names, and nothing installed.
+"""A registry holding the core's components plus the plugins a test names, and nothing else installed.
 
-The core's tests run without plugins (``NAS_CORE_PLUGINS=``). A core test that relies on a
-plugin's data rather than its behaviour (the torch formula pack, to trace ``nn.Conv2d``)
-names it explicitly, so it means the same whatever the environment loads::
+For a plugin's tests that must mean the same whatever else the environment loads: the test
+names the plugin modules it relies on (a formula pack, a profiler), and only those are
+registered, each under its distribution's name::
 
     import nas_shapes_torch
 
@@ -10,6 +10,8 @@ names it explicitly, so it means the same whatever the environment loads::
     def _torch_formulas():
         with using_plugins(nas_shapes_torch):
             yield
+
+(The core's own tests, ``tests/``, import and register no plugin at all: docs/contributing.md.)
 """
 from __future__ import annotations
 

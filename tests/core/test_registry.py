@@ -153,7 +153,7 @@ def test_example_plugin_pip_installed_is_discovered(tmp_path):
     assert "layer-count" in table and "nas-profiler-example" in table
     code = (
         "import nas_core, torch\n"
-        "from tests.core.seed_spaces import SkipNet\n"
+        "from nas_core.testing.seed_spaces import SkipNet\n"
         "p = nas_core.create('profiler', 'layer-count', SkipNet(fixed=True))\n"
         "print(p.profile({'conv1': 0, 'skipcon': []}))\n"
     )

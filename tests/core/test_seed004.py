@@ -7,8 +7,7 @@ from torch import nn
 
 from nas_core import ArchitectureError, InvalidSampleError, apply_fixed_architecture, search_space
 from nas_core.space import ChosenInputs, InputChoice, LayerChoice, MutableModule
-
-from .seed_spaces import Net, SkipNet
+from nas_core.testing.seed_spaces import Net, SkipNet
 
 X = torch.randn(1, 1, 28, 28)
 

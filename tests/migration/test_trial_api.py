@@ -9,8 +9,7 @@ from torch import nn
 from nas_core import trial
 from nas_core.errors import ConfigError
 from nas_core.space import MutableModule, MutableScope, LayerChoice, search_space
-
-from .seed_models import Net
+from nas_core.testing.seed_models import Net
 
 
 def test_standalone_applies_first_candidates_and_prints(monkeypatch, capsys):
@@ -81,11 +80,3 @@ def test_mutable_scope_groups_choices():
     with pytest.raises(TypeError, match="key"):
         MutableScope(3)
 
-
-def test_one_shot_names_from_nas_core_strategy():
-    from nas_core.strategy import DARTS, ENAS, ProxylessNAS
-    from nas_strategy_darts import DARTS as D
-    from nas_strategy_enas import ENAS as E
-    from nas_strategy_proxyless import ProxylessNAS as P
-
-    assert (DARTS, ENAS, ProxylessNAS) == (D, E, P)

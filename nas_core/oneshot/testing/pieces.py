@@ -8,11 +8,14 @@
 * :class:`ZeroLossTrainer`: random data and a task loss that is exactly zero, to check that a
   penalty alone moves the architecture;
 * :class:`RandomDataTrainer`: random inputs with learnable labels, cross-entropy and a real
-  ``fit``, so a one-shot search runs end to end without a dataset.
+  ``fit``, so a one-shot search runs end to end without a dataset;
+* :class:`LookupLatency`: a latency table for :class:`DigitsOneShotSpace` with only ``profile``
+  (no expectation), what a table measured on a device looks like;
+* :func:`random_probs`: a supernet with random architecture logits and their probabilities.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import torch
 from torch import nn
@@ -20,11 +23,14 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 from nas_core.nn import layers as nnn  # the mutable layers (typed to take ValueChoice arguments)
+from nas_core.interfaces.profiler import Profiler
 from nas_core.interfaces.trainer import Trainer
+from nas_core.oneshot.supernet import Supernet
 from nas_core.shapes import CostModel, CostModelProfiler, check_terms, op_cost_terms, trace
 from nas_core.space import InputChoice, LayerChoice, ModelSpace, ValueChoice, search_space
 
-__all__ = ["MacsProfiler", "DigitsOneShotSpace", "ZeroLossTrainer", "RandomDataTrainer", "conv_block"]
+__all__ = ["MacsProfiler", "DigitsOneShotSpace", "ZeroLossTrainer", "RandomDataTrainer", "conv_block", "LookupLatency",
+           "DIGITS_OP1_MS", "random_probs"]
 
 
 class MacsProfiler(CostModelProfiler):
@@ -147,3 +153,33 @@ class RandomDataTrainer(Trainer):
 
     def make_optimizer(self, params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
         return torch.optim.SGD(params, lr=self.lr, momentum=0.9)
+
+
+DIGITS_OP1_MS = {"conv3x3": 3.0, "convk": 5.0, "conv1x1": 1.0, "blur": 2.0}
+""":class:`LookupLatency`'s milliseconds for each candidate of :class:`DigitsOneShotSpace`'s ``op1``."""
+
+
+class LookupLatency(Profiler):
+    """A latency table for :class:`DigitsOneShotSpace`: :data:`DIGITS_OP1_MS` of ``op1``'s candidate, plus 0.5 ms
+    when ``op2`` is its 5x5 convolution. Only :meth:`profile` (no expectation); ``calls`` counts the lookups."""
+
+    unit = "ms"
+
+    def __init__(self, space: nn.Module) -> None:
+        self.space = space
+        self.calls = 0
+
+    def profile(self, sample: Mapping[str, object]) -> float:
+        self.calls += 1
+        return DIGITS_OP1_MS[str(sample["op1"])] + 0.5 * (sample["op2"] == "conv5x5")
+
+
+def random_probs(space: nn.Module, seed: int = 0) -> tuple[Supernet, dict[str, torch.Tensor]]:
+    """A :class:`~nas_core.oneshot.Supernet` of ``space`` with standard-normal architecture logits drawn from ``seed``,
+    and its probabilities (one tensor per label, differentiable in the logits)."""
+    supernet = Supernet(space)
+    with torch.no_grad():
+        generator = torch.Generator().manual_seed(seed)
+        for logits in supernet.arch_parameters():
+            logits.copy_(torch.randn(len(logits), generator=generator))
+    return supernet, supernet.arch.probs()

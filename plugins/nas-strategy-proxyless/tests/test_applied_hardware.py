@@ -6,9 +6,8 @@ import nas_strategy_proxyless.hardware as hardware
 from nas_core import Profiler
 from nas_core.errors import ConfigError, UnknownComponentError
 from nas_core.oneshot.estimator import EstimatedExpectationProfiler
+from nas_core.testing.seed_models import MobileNet
 from nas_strategy_proxyless.hardware import NN_METER_DEVICES, resolve_hardware
-
-from .seed_models import MobileNet
 
 DUMMY = torch.zeros(1, 3, 16, 16)
 

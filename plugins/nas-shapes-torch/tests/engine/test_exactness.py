@@ -27,10 +27,10 @@ from nas_core import ArchitectureError, search_space
 from nas_core.errors import ProfilerError, ShapeInferenceError
 from nas_core.shapes import leaf, register_formula, unregister_formula
 from nas_core.space import LayerChoice, ModelSpace, ValueChoice
+from nas_core.testing.seed_spaces import SkipNet
 from nas_profiler_flops import FlopsProfiler, reference_flops
 from nas_profiler_params import NumParamsProfiler
 
-from ..core.seed_spaces import SkipNet
 from .exactness_spaces import ProxylessSpace, TinyViT, TorchTransformer, WidthZoo
 from .reference_nets import MobileNetV2, resnet18, resnet50
 

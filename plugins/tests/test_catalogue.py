@@ -1,6 +1,7 @@
 """The core's catalogue of known distributions (nas_core/registry/catalogue.py) agrees with this repository's
-plugins. A check of the repository, like the source rules: it discovers every installed plugin itself, whatever
-NAS_CORE_PLUGINS says (the core's other tests run with none), and fails if one of plugins/ is not installed."""
+plugins. It needs every plugin of plugins/ installed (it fails, naming them, when one is not) and discovers them
+itself, whatever NAS_CORE_PLUGINS says: so it runs with the plugins' tests (plugins/tests/: checks of all the
+repository's plugins together), not with the core's, which run with no plugin."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,13 +11,14 @@ import pytest
 from nas_core.registry import Registry
 from nas_core.registry.catalogue import KNOWN_DISTRIBUTIONS
 
-OURS = {p.name for p in (Path(__file__).resolve().parents[2] / "plugins").iterdir() if (p / "pyproject.toml").exists()}
+OURS = {p.name for p in Path(__file__).resolve().parents[1].iterdir() if (p / "pyproject.toml").exists()}
 
 
 @pytest.fixture
 def everything_installed(monkeypatch):
     monkeypatch.delenv("NAS_CORE_PLUGINS", raising=False)
     monkeypatch.delenv("NAS_CORE_DISABLE_PLUGINS", raising=False)
+    assert OURS, "found no plugin distribution (a folder with a pyproject.toml) beside plugins/tests"
     registry = Registry()
     loaded = {distribution for _, distribution, _ in registry.plugins()}
     assert OURS <= loaded, f"plugins not installed (run scripts/setup.sh): {sorted(OURS - loaded)}"

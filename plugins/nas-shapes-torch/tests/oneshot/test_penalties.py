@@ -1,10 +1,16 @@
-"""Penalties and filters: exact expectations, their forms and their argument errors. How each strategy takes them
-is tested with the strategy plugins (the kit in nas_core.oneshot.testing and each plugin's own tests)."""
+"""The one-shot penalties and filters on the MACs of torch layers (so with the torch formula pack): exact
+expectations, their forms, their argument errors, and a penalty that costs only what exceeds the budget (issue #19).
+How each strategy takes them is tested with the strategy plugins (the kit in nas_core.oneshot.testing and each
+plugin's own tests)."""
+import itertools
+
 import pytest
 import torch
 
 from nas_core import Profiler
-from nas_core.oneshot import ExpectationProfilerPenalty, RangeProfilerFilter, SampleProfilerPenalty, Supernet
+from nas_core.oneshot import (
+    ArchParameters, ExpectationProfilerPenalty, RangeProfilerFilter, SampleProfilerPenalty, Supernet,
+)
 from nas_core.oneshot.testing import DigitsOneShotSpace, MacsProfiler
 
 
@@ -72,3 +78,30 @@ def test_penalty_argument_errors(space_and_profiler):
         RangeProfilerFilter(prof, 10, 5)
     with pytest.raises(ValueError, match="needs min, max or both"):
         RangeProfilerFilter(prof)
+
+
+def _space():
+    torch.manual_seed(0)
+    return DigitsOneShotSpace()
+
+
+@pytest.fixture(scope="module")
+def setup():
+    space = _space()
+    prof = MacsProfiler(space, torch.zeros(1, 1, 8, 8))
+    costs = sorted(prof.profile(s) for s in itertools.islice(space.space.enumerate(), 0, None, 7))
+    return space, prof, costs[len(costs) // 3]
+
+
+def test_penalty_below_budget_has_zero_gradient(setup):
+    space, prof, _ = setup
+    arch = ArchParameters(Supernet(space).space, generator=torch.Generator().manual_seed(0))
+    probs = arch.probs()
+    expected = float(prof.expectation(probs).detach())
+    for baseline, zero in ((expected * 1.5, True), (expected * 0.5, False)):
+        arch.zero_grad()
+        ExpectationProfilerPenalty(prof, baseline)(torch.zeros(()), arch.probs()).backward()
+        grads = [p.grad for p in arch.parameters()]
+        assert all(g is None or torch.all(g == 0) for g in grads) == zero
+    pen = SampleProfilerPenalty(prof, 1e12)
+    assert pen.shape_reward(0.5, space.space.default()) == 0.5  # far below the budget: the reward is untouched

@@ -8,9 +8,8 @@ import pytest
 import nas_core
 from nas_core.errors import ConfigError
 from nas_core.experiment import Experiment
+from nas_core.testing.seed_models import Net
 from nas_trainer_script import ScriptTrainer, ScriptTrialError
-
-from .seed_models import Net
 
 # A trial script that does not import torch (fast): it reads the architecture and writes reports by the protocol.
 SCRIPT = r'''

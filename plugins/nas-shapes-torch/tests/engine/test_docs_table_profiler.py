@@ -8,7 +8,7 @@ import torch
 import nas_core
 from nas_core.strategy.testing import ToyNet
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "writing-plugins.md"
+DOC = Path(__file__).resolve().parents[4] / "docs" / "writing-plugins.md"
 
 
 def _example() -> str:

@@ -1,4 +1,18 @@
-"""Small spaces and data for the seeds' examples (seed 004's MNIST net scaled down, a 3-channel net for seed 003)."""
+"""The small spaces and data NNI's seed examples run on in the migration tests (the core's and the plugins').
+
+* :class:`Net`: seed 004's skip-connection MNIST net, scaled down to 1x12x12 inputs;
+* :class:`MobileNet`: a 3-channel space that runs at any resolution (seed 003's);
+* :func:`learnable_data`: random inputs with labels a fixed function of them;
+* :func:`accuracy`: NNI's top-k accuracy helper, which seed 003's example calls;
+* :func:`write_trial_script`: a user's trial script (seed 004's trial-script mode) in a folder.
+
+The module is self-contained (it imports only torch and ``nas_core.space``): the trial-script
+tests copy its file next to a user's script, as ``seed_models.py``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -10,7 +24,7 @@ from nas_core import space as mutables
 class Net(nn.Module):
     """Seed 004's skip-connection Net, at 1x12x12 input and fewer channels (the same code otherwise)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super(Net, self).__init__()
         self.conv1 = mutables.LayerChoice([
             nn.Conv2d(1, 8, 3, 1),
@@ -25,7 +39,7 @@ class Net(nn.Module):
         self.fc1 = nn.Linear(256, 32)
         self.fc2 = nn.Linear(32, 10)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.conv1(x)
         x = F.relu(x)
         x = self.conv2(x)
@@ -43,7 +57,7 @@ class Net(nn.Module):
 class MobileNet(nn.Module):
     """A 3-channel space that runs at any resolution (seed 003's dummy_input is 1x3x224x224)."""
 
-    def __init__(self, width: int = 8, classes: int = 10):
+    def __init__(self, width: int = 8, classes: int = 10) -> None:
         super().__init__()
         self.stem = nn.Conv2d(3, width, 3, padding=1)
         self.block1 = mutables.LayerChoice([
@@ -57,14 +71,14 @@ class MobileNet(nn.Module):
         ], label="block2")
         self.head = nn.Linear(width, classes)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.relu(self.stem(x))
         x = F.relu(self.block1(x))
         x = F.relu(self.block2(x))
         return self.head(x.mean(dim=(2, 3)))
 
 
-def learnable_data(n: int, shape: tuple, classes: int = 10, seed: int = 0) -> TensorDataset:
+def learnable_data(n: int, shape: tuple[int, ...], classes: int = 10, seed: int = 0) -> TensorDataset:
     """``n`` random inputs whose labels are a fixed function of them (so training can learn them)."""
     gen = torch.Generator().manual_seed(seed)
     x = torch.randn(n, *shape, generator=gen)
@@ -73,15 +87,54 @@ def learnable_data(n: int, shape: tuple, classes: int = 10, seed: int = 0) -> Te
     return TensorDataset(x, y)
 
 
-def accuracy(output, target, topk=(1,)):
+def accuracy(output: torch.Tensor, target: torch.Tensor, topk: tuple[int, ...] = (1,)) -> dict[str, float]:
     """NNI's ``nni.retiarii.oneshot.pytorch.utils.accuracy`` (user code in seed 003's example)."""
     maxk = max(topk)
     batch_size = target.size(0)
     _, pred = output.topk(maxk, 1, True, True)
     pred = pred.t()
     correct = pred.eq(target.view(1, -1).expand_as(pred))
-    res = dict()
+    res: dict[str, float] = dict()
     for k in topk:
         correct_k = correct[:k].reshape(-1).float().sum(0)
         res["acc{}".format(k)] = correct_k.mul_(1.0 / batch_size).item()
     return res
+
+
+# A user's training and test code for Net, what seed 004's trial script calls.
+TRIAL_USER_CODE = '''
+import torch
+import torch.nn.functional as F
+import nas_core.trial
+from seed_models import Net, learnable_data
+
+
+def train(model):
+    x, y = learnable_data(64, (1, 12, 12)).tensors
+    opt = torch.optim.Adam(model.parameters(), 0.01)
+    model.train()
+    for epoch in range(2):
+        for i in range(0, 64, 16):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x[i:i + 16]), y[i:i + 16])
+            loss.backward()
+            opt.step()
+        nas_core.trial.report_intermediate_result({"loss": float(loss), "kernel": model.conv1.kernel_size[0]})
+
+
+def test(model):
+    x, y = learnable_data(32, (1, 12, 12), seed=1).tensors
+    model.eval()
+    with torch.no_grad():
+        return float((model(x).argmax(1) == y).float().mean())
+'''
+
+
+def write_trial_script(folder: Path, example_code: str) -> Path:
+    """Write ``folder/trial.py`` (:data:`TRIAL_USER_CODE`, then ``example_code``: the guide's trial script) and
+    ``folder/seed_models.py`` (a copy of this module, which the script imports); return the script's path."""
+    folder = Path(folder)
+    (folder / "seed_models.py").write_text(Path(__file__).read_text())
+    script = folder / "trial.py"
+    script.write_text(TRIAL_USER_CODE + "\n" + example_code)
+    return script

@@ -21,8 +21,7 @@ from nas_core.shapes import (
     unregister_formula,
 )
 from nas_core.space import InputChoice, LayerChoice, ModelSpace, Repeat, ValueChoice
-
-from ..core.seed_spaces import SkipNet
+from nas_core.testing.seed_spaces import SkipNet
 
 
 class WidthSpace(ModelSpace):
