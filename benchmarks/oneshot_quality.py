@@ -184,8 +184,11 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                     trainer = ClassificationTrainer(train=(data[0], data[1]), val=(data[2], data[3]),
                                                     batch_size=gen.BATCH, lr=gen.LR, seed=seed)
                     strategy = make_strategy(kind, profiler, budget, seed, args.epochs, args.export_config)
+                    with torch.random.fork_rng(devices=[]):  # the space's initial weights: the seed's, whatever ran before
+                        torch.manual_seed(seed)
+                        space = SPACES[name]()
                     cpu0 = time.process_time()
-                    strategy.fit(SPACES[name](), trainer)
+                    strategy.fit(space, trainer)
                     cpu_s = time.process_time() - cpu0
                     checked = lookup(strategy.export())
                     argmax = lookup(dict(strategy._argmax(strategy.supernet)))
