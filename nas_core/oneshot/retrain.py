@@ -121,12 +121,13 @@ def retrain_best(ranked: Sequence[Mapping[str, Any]], top: int, open_model: Open
     chosen = list(order(ranked))[:top]
     retrained: list[dict[str, Any]] = []
     n_examples = sum(int(to_device(b, device)[1].numel()) for b in batches)
-    loader_rng = getattr(weight_data, "generator", None)  # a DataLoader's shuffling generator
-    loader_state = loader_rng.get_state() if isinstance(loader_rng, torch.Generator) else None
+    found = getattr(weight_data, "generator", None)  # a DataLoader's shuffling generator
+    loader_rng = found if isinstance(found, torch.Generator) else None
+    loader_state = loader_rng.get_state() if loader_rng is not None else None
     for r in chosen:
         with torch.random.fork_rng(devices=[device.index or 0] if device.type == "cuda" else []):
             torch.manual_seed(seed)
-            if loader_state is not None:
+            if loader_rng is not None and loader_state is not None:
                 loader_rng.set_state(loader_state)  # every candidate sees the same batches in the same order
             with open_model(r["sample"]) as model:
                 loss = train_steps(model, trainer, forever(weight_data), steps, device)
