@@ -2,6 +2,7 @@
 
     nice -n 10 .venv/bin/python benchmarks/oneshot_quality.py [--spaces digits_wide digits_deep]
         [--strategies darts enas proxyless] [--percentiles 10 30 50] [--seeds 5] [--epochs 10]
+        [--variants '[{"init": "inherited", "epochs": 2, "top": 4}]'] [--out runs.jsonl]
 
 Each one-shot strategy runs with its default settings (as a user calls it: the trainer, a
 MACs profiler and a penalty whose baseline is the budget) on a space of
@@ -12,6 +13,11 @@ accuracy and its rank among the feasible networks (the share of them it beats or
 1.0 = the best; infeasible = 0), for the checked export and for the argmax of the same run,
 beside random search given the same CPU time (feasible networks drawn uniformly, each
 "trained" once: it sees one training seed's accuracy from the table and keeps the best).
+
+With retraining on (the default ``ExportConfig.retrain_top``), the same run also gives the
+supernet's own pick before retraining (what ``retrain_top=0`` exports). ``--variants``
+retrains the same ranked candidates of each fit with other settings (init, epochs, how many)
+and prints the median rank of each, so that settings are compared on the same supernets.
 
 Missing table entries (while the table is still being generated) are trained on demand
 with the table's recipe and appended to its partial files, so the generator reuses them.
@@ -36,7 +42,11 @@ from digits_spaces import SPACES, canonical  # noqa: E402
 import make_digits_tables as gen  # noqa: E402
 
 from nas_core.oneshot import ExpectationProfilerPenalty, SampleProfilerPenalty  # noqa: E402
+from nas_core.oneshot.data import split_loaders  # noqa: E402
 from nas_core.oneshot.export import ExportConfig  # noqa: E402
+from nas_core.oneshot.retrain import (  # noqa: E402
+    best_of, by_supernet_score, fresh_model, inherited_path, retrain_best,
+)
 from nas_core.oneshot.testing import MacsProfiler  # noqa: E402
 from nas_trainer_classification import ClassificationTrainer  # noqa: E402
 
@@ -116,6 +126,47 @@ def random_search(table: DigitsTable, budget: float, cpu_s: float, seed: int) ->
     return best, n
 
 
+def scored(table: DigitsTable, rec: dict[str, Any], budget: float) -> dict[str, Any]:
+    return {"cost": rec["macs"] / budget, "acc": rec["val_accuracy"], "rank": rank(table, rec, budget)}
+
+
+def costliest_near_best(ranked: list[dict[str, Any]], band: float, n: int) -> list[dict[str, Any]]:
+    """Candidates within ``band`` binomial standard errors of the best supernet accuracy, costliest first; then
+    the rest by supernet accuracy."""
+    top = max(r["accuracy"] for r in ranked)
+    cut = top - band * (max(top * (1 - top), 1e-4) / max(n, 1)) ** 0.5 - 1e-12
+    near = sorted((r for r in ranked if r["accuracy"] >= cut), key=lambda r: -r["cost"])
+    return near + [r for r in by_supernet_score(ranked) if r["accuracy"] < cut]
+
+
+def variants(specs: list[dict[str, Any]], strategy: Any, report: Any, name: str, trainer: Any, seed: int,
+             table: DigitsTable, lookup: Lookup, budget: float) -> dict[str, Any]:
+    """Other retraining settings on the same fitted supernet and ranked candidates (fresh loaders of the same
+    split): for each ``{"init", "epochs", "top"}``, the table rank of the best of the first 1..top retrained."""
+    weight_data, arch_data = split_loaders(trainer, "split", 0.5, seed)
+    batches = [b for _, b in zip(range(strategy.export_config.batches), arch_data)]
+    n = sum(len(b[1]) for b in batches)
+    out = {}
+    for spec in specs:
+        steps = max(1, round(spec["epochs"] * len(weight_data)))
+        if spec["init"] == "fresh":
+            open_model = lambda s: fresh_model(SPACES[name](), s, torch.device("cpu"), strategy.seed + 53)  # noqa: E731
+        else:
+            open_model = lambda s: inherited_path(strategy.supernet, s)  # noqa: E731
+        order = by_supernet_score
+        if spec.get("select") == "costly":  # the costliest of those within `band` standard errors of the best
+            order = lambda ranked: costliest_near_best(ranked, spec.get("band", 2.0), n)  # noqa: E731
+        cpu0 = time.process_time()
+        _, retrained = retrain_best(report.ranked, spec["top"], open_model, trainer, weight_data, batches, steps,
+                                    torch.device("cpu"), strategy.seed + 53, strategy.export_config.tie_band, order)
+        cpu_s = time.process_time() - cpu0
+        key = f"{spec['init']}-e{spec['epochs']:g}" + (f"-{spec['select']}" if spec.get("select") else "")
+        out[key] = {"cpu_s": cpu_s, "steps": steps,
+                    "top": {str(t): scored(table, lookup(best_of(retrained[:t], strategy.export_config.tie_band, n)),
+                                           budget) for t in range(1, len(retrained) + 1)}}
+    return out
+
+
 def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Every (seed, space, percentile, strategy) run, seeds outermost (a cut-short run covers every cell)."""
     data = digits_split()
@@ -133,11 +184,15 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                     trainer = ClassificationTrainer(train=(data[0], data[1]), val=(data[2], data[3]),
                                                     batch_size=gen.BATCH, lr=gen.LR, seed=seed)
                     strategy = make_strategy(kind, profiler, budget, seed, args.epochs, args.export_config)
+                    with torch.random.fork_rng(devices=[]):  # the space's initial weights: the seed's, whatever ran before
+                        torch.manual_seed(seed)
+                        space = SPACES[name]()
                     cpu0 = time.process_time()
-                    strategy.fit(SPACES[name](), trainer)
+                    strategy.fit(space, trainer)
                     cpu_s = time.process_time() - cpu0
                     checked = lookup(strategy.export())
                     argmax = lookup(dict(strategy._argmax(strategy.supernet)))
+                    report = strategy.export_report
                     rs, n_rs = random_search(table, budget, cpu_s, seed)
                     row = {"space": name, "p": p, "budget": budget, "strategy": kind, "seed": seed, "cpu_s": cpu_s,
                            "checked": {"cost": checked["macs"] / budget, "acc": checked["val_accuracy"],
@@ -146,6 +201,12 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                                       "rank": rank(table, argmax, budget)},
                            "random": {"cost": rs["macs"] / budget, "acc": rs["val_accuracy"],
                                       "rank": rank(table, rs, budget), "trials": n_rs}}
+                    if report is not None and report.supernet_pick is not None:
+                        row["supernet_pick"] = scored(table, lookup(report.supernet_pick), budget)
+                        row["retrain"] = report.retrain
+                    if args.variants and report is not None and len(report.ranked) > 1:
+                        row["variants"] = variants(args.variants, strategy, report, name, trainer, seed, table,
+                                                   lookup, budget)
                     rows.append(row)
                     if args.out:
                         with args.out.open("a") as fh:
@@ -154,6 +215,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                                      | {"cpu_s": round(cpu_s, 1), "checked_rank": round(row["checked"]["rank"], 3),
                                         "checked_cost": round(row["checked"]["cost"], 2),
                                         "argmax_rank": round(row["argmax"]["rank"], 3),
+                                        "supernet_pick_rank": round(row.get("supernet_pick", {}).get("rank", -1), 3),
                                         "random_rank": round(row["random"]["rank"], 3)}), flush=True)
     return rows
 
@@ -170,6 +232,30 @@ def summary(rows: list[dict[str, Any]]) -> str:
             f"{med(r['checked']['rank'] for r in g):.2f} | {med(r['argmax']['rank'] for r in g):.2f} | "
             f"{med(r['argmax']['cost'] for r in g):.2f} | {med(r['random']['rank'] for r in g):.2f} "
             f"({med(r['random']['trials'] for r in g):.0f}) | {med(r['cpu_s'] for r in g):.0f} |")
+    pick = [r for r in rows if "supernet_pick" in r]
+    if pick:
+        lines += ["", "Same runs, the supernet's pick before retraining (what retrain_top=0 exports):", "",
+                  "| space | p | strategy | cost/budget | rank (no retraining) |", "|" + "---|" * 5]
+        for sp, p, st in keys:
+            g = [r for r in pick if (r["space"], r["p"], r["strategy"]) == (sp, p, st)]
+            if g:
+                lines.append(f"| {sp} | {p:g} | {st} | {med(r['supernet_pick']['cost'] for r in g):.2f} | "
+                             f"{med(r['supernet_pick']['rank'] for r in g):.2f} |")
+    var = [r for r in rows if r.get("variants")]
+    if var:
+        names = sorted({(v, t) for r in var for v, d in r["variants"].items() for t in d["top"] if t in "2348"})
+        lines += ["", "Variants (same fits; median rank of the best of the top-t retrained):", "",
+                  "| space | p | strategy | " + " | ".join(f"{v} t{t}" for v, t in names) + " |",
+                  "|" + "---|" * (3 + len(names))]
+        for sp, p, st in keys:
+            g = [r for r in var if (r["space"], r["p"], r["strategy"]) == (sp, p, st)]
+            cells = []
+            for v, t in names:
+                vals = [r["variants"][v]["top"][t]["rank"] for r in g if t in r["variants"].get(v, {}).get("top", {})]
+                cells.append(f"{med(vals):.2f}" if vals else "-")
+            lines.append(f"| {sp} | {p:g} | {st} | " + " | ".join(cells) + " |")
+        for v, _ in sorted({(v, 0) for v, _ in names}):
+            lines.append(f"{v}: median CPU s {med(r['variants'][v]['cpu_s'] for r in var if v in r['variants']):.2f}")
     return "\n".join(lines)
 
 
@@ -183,6 +269,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--epochs", type=int, default=10, help="the strategies' default")
     ap.add_argument("--export-config", type=json.loads, default=None,
                     help='ExportConfig fields to override, as JSON (experiments only; e.g. \'{"tune_steps": 10}\')')
+    ap.add_argument("--variants", type=json.loads, default=None,
+                    help='retraining settings to compare on each fit, as JSON: \'[{"init": "inherited", "epochs": 2, '
+                         '"top": 4}]\'')
     ap.add_argument("--out", type=Path, default=None, help="also append every run as a JSON line here")
     ap.add_argument("--summarize", type=Path, default=None, help="only print the summary of a --out file")
     args = ap.parse_args(argv)

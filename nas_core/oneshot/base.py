@@ -20,6 +20,7 @@ from nas_core.oneshot.data import forever, split_loaders, to_device
 from nas_core.oneshot.export import (
     EXPORT_METHODS, Budget, ExportConfig, ExportReport, NoFeasibleExportError, checked_export, draw_samples, top_k_samples,
 )
+from nas_core.oneshot.retrain import fresh_model, inherited_path, retrain_best
 from nas_core.oneshot.sampling import FairPathSampler
 from nas_core.oneshot.supernet import Supernet
 
@@ -77,7 +78,9 @@ class BaseOneShot(OneShotStrategy):
     *Export*: ``export_mode="checked"`` (default) ranks the most probable architectures
     within the budget (plus a few sampled ones) by their validation accuracy with the
     supernet's inherited weights (:mod:`nas_core.oneshot.export`, settings in
-    ``export_config``); ``"argmax"`` takes the most likely sample unchecked. The budget is
+    ``export_config``), then retrains the best few of them alone for a few steps and returns
+    the most accurate (:mod:`nas_core.oneshot.retrain`); ``"argmax"`` takes the most likely
+    sample unchecked. The budget is
     the penalty's baseline (or the filter's max); :attr:`export_report` says what was done.
     """
 
@@ -107,6 +110,7 @@ class BaseOneShot(OneShotStrategy):
         self._arch_data: Any = None
         self._weight_data: Any = None
         self._trainer: Any = None
+        self._model_space: nn.Module | None = None
         self._fair: FairPathSampler | None = None
         self.supernet: Supernet | None = None
         self.history: list[dict[str, Any]] = []
@@ -134,12 +138,12 @@ class BaseOneShot(OneShotStrategy):
                 self._prepare(model_space, trainer)
                 self._arch_data, self._weight_data = arch_data, weight_data
                 self._fair = FairPathSampler(self.supernet.arch.domains, torch.Generator().manual_seed(self.seed + 7))
-                self._device, self._trainer = device, trainer
+                self._device, self._trainer, self._model_space = device, trainer, model_space
                 self._search(self.supernet, trainer, weight_data, arch_data, device)
                 self._sample = self.supernet.space.validate(self._choose(self.supernet))
             finally:
                 random.setstate(state)
-                self._arch_data = self._weight_data = self._trainer = None
+                self._arch_data = self._weight_data = self._trainer = self._model_space = None
 
     def export(self, file: str | os.PathLike | None = None, fmt: str = "name") -> dict[str, Any]:
         """The chosen sample (deterministic); with ``file``, also written as architecture JSON (seed 004)."""
@@ -225,6 +229,7 @@ class BaseOneShot(OneShotStrategy):
                                                 likely=likely, sampled=sampled, explore=cfg.explore,
                                                 explore_floor=cfg.explore_floor, tie_band=cfg.tie_band,
                                                 calibration=calibration)
+            self._retrain(supernet, batches)
         except NoFeasibleExportError as err:  # a soft penalty whose budget nothing meets: the cheapest likely one
             if budget.hard:
                 raise
@@ -235,6 +240,31 @@ class BaseOneShot(OneShotStrategy):
             self.export_report = ExportReport("checked (nothing within the budget: the cheapest likely one)",
                                               dict(cheapest))
         return self.export_report.sample
+
+    def _retrain(self, supernet: Supernet, batches: list[Any]) -> None:
+        """Retrain the supernet's best ``export_config.retrain_top`` candidates alone; export the best of them."""
+        cfg, report = self.export_config, self.export_report
+        assert report is not None
+        length = _length(self._weight_data)
+        steps = cfg.retrain_steps or (max(1, round(cfg.retrain_epochs * length)) if length else 0)
+        if cfg.retrain_top == 0 or len(report.ranked) < 2:
+            return
+        if steps < 1:
+            warnings.warn(f"{type(self).__name__}: the export's candidates are not retrained: the weight data has no "
+                          "length to count retrain_epochs in; set ExportConfig(retrain_steps=...).", stacklevel=3)
+            return
+        seed = self.seed + 53
+        if cfg.retrain_init == "fresh":
+            assert self._model_space is not None
+            space = self._model_space
+            open_model = lambda s: fresh_model(space, s, self._device, seed)  # noqa: E731
+        else:
+            open_model = lambda s: inherited_path(supernet, s)  # noqa: E731
+        report.supernet_pick = report.sample
+        report.sample, report.retrained = retrain_best(
+            report.ranked, cfg.retrain_top, open_model, self._trainer, self._weight_data, batches, steps,
+            self._device, seed, cfg.tie_band)
+        report.retrain = {"top": cfg.retrain_top, "steps": steps, "init": cfg.retrain_init}
 
     def _tune(self, supernet: Supernet) -> None:
         """``export_config.tune_steps`` weight steps on fair single paths (a fresh optimizer of the trainer's).

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import heapq
-import math
 import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
@@ -22,9 +21,10 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 import torch
 from torch import nn
 
-from nas_core.checks import check_int, check_number, check_prob
+from nas_core.checks import check_choice, check_int, check_number, check_prob
 from nas_core.errors import NasError
 from nas_core.oneshot.data import to_device
+from nas_core.oneshot.retrain import RETRAIN_INITS, best_of
 
 __all__ = ["Budget", "ExportConfig", "ExportReport", "NoFeasibleExportError", "top_k_samples", "checked_export",
            "recalibrated_batchnorm", "supernet_accuracy", "EXPORT_METHODS"]
@@ -77,6 +77,12 @@ class ExportConfig:
     architecture frozen), so that weights last trained on a mixture judge single paths;
     ``None`` (default): one epoch of the weight data for a strategy whose weights train on
     the weighted mixture of every path (DARTS), none for single-path ones (ENAS, ProxylessNAS).
+
+    Then the ``retrain_top`` candidates with the best supernet accuracy (0: none) are each
+    trained alone for ``retrain_steps`` steps (``None``: ``retrain_epochs`` passes over the
+    weight data) from ``retrain_init`` weights (``"fresh"``: the space frozen to the
+    candidate and re-initialised; ``"inherited"``: the supernet's) and scored again; the best
+    retrained one is exported (:mod:`nas_core.oneshot.retrain`).
     """
 
     top_k: int = 8
@@ -87,9 +93,17 @@ class ExportConfig:
     tie_band: float = 1.0
     bn_batches: int = 4
     tune_steps: int | None = None
+    retrain_top: int = 8
+    retrain_epochs: float = 2.0
+    retrain_steps: int | None = None
+    retrain_init: str = "fresh"
 
     def __post_init__(self) -> None:
         check_int("ExportConfig", "tune_steps", self.tune_steps, 0, allow_none=True)
+        check_int("ExportConfig", "retrain_top", self.retrain_top, 0)
+        check_number("ExportConfig", "retrain_epochs", self.retrain_epochs, 0.0, strict=True)
+        check_int("ExportConfig", "retrain_steps", self.retrain_steps, 1, allow_none=True)
+        check_choice("ExportConfig", "retrain_init", self.retrain_init, RETRAIN_INITS)
         for name in ("top_k", "sampled", "explore", "batches", "bn_batches"):
             check_int("ExportConfig", name, getattr(self, name), 1 if name in ("top_k", "batches") else 0)
         check_number("ExportConfig", "tie_band", self.tie_band, 0.0)
@@ -98,14 +112,22 @@ class ExportConfig:
 
 @dataclass
 class ExportReport:
-    """What :func:`checked_export` did: the method, and each ranked candidate's score."""
+    """What :func:`checked_export` did: the method, and each ranked candidate's score.
+
+    With retraining: ``supernet_pick`` is what the supernet's ranking alone chose,
+    ``retrained`` each retrained candidate's scores and ``retrain`` the settings used.
+    """
 
     method: str
     sample: dict[str, Any]
     ranked: list[dict[str, Any]] = field(default_factory=list)
+    supernet_pick: dict[str, Any] | None = None
+    retrained: list[dict[str, Any]] = field(default_factory=list)
+    retrain: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "sample": self.sample, "ranked": self.ranked}
+        return {"method": self.method, "sample": self.sample, "ranked": self.ranked,
+                "supernet_pick": self.supernet_pick, "retrained": self.retrained, "retrain": self.retrain}
 
 
 def _key(sample: Mapping[str, Any]) -> str:
@@ -274,8 +296,4 @@ def checked_export(supernet: Any, batches: Iterable[Any], budget: Budget, *, dev
             f"checked export: none of {len(unique)} candidate architectures fits the budget "
             f"({budget.limit:g}{' ' + budget.unit if budget.unit else ''}); raise the budget or check the profiler."
         )
-    top = max(r["accuracy"] for r in ranked)
-    band = tie_band * math.sqrt(max(top * (1 - top), 1e-4) / max(n_examples, 1))
-    ties = [i for i, r in enumerate(ranked) if r["accuracy"] >= top - band - 1e-12]
-    best = max(ties, key=lambda i: (ranked[i]["cost"], -i))
-    return ExportReport("checked", dict(ranked[best]["sample"]), ranked)
+    return ExportReport("checked", best_of(ranked, tie_band, n_examples), ranked)

@@ -8,7 +8,8 @@
 """
 from nas_core.oneshot.testing.kit import (
     BAD_ARGUMENTS, DifferentiableOneShotKit, OneShotStrategyKit, assert_epochs_stored, assert_export_file_reloads,
-    assert_penalty_moves_to_cheaper, assert_registered, assert_rejects, assert_runs_in_experiment,
+    assert_penalty_moves_to_cheaper, assert_registered, assert_rejects, assert_retrained_export_is_best_retrained,
+    assert_runs_in_experiment,
     assert_same_seed_same_export, assert_warmup_freezes_logits, assert_wrong_penalty_refused, fresh_space,
     median_random_accuracy, middle_budget, retrained_accuracy,
 )
@@ -21,5 +22,6 @@ __all__ = ["MacsProfiler", "DigitsOneShotSpace", "ZeroLossTrainer", "RandomDataT
            "DIGITS_OP1_MS", "random_probs", "BAD_ARGUMENTS",
            "assert_registered", "assert_rejects", "assert_wrong_penalty_refused", "assert_same_seed_same_export",
            "assert_warmup_freezes_logits", "assert_penalty_moves_to_cheaper", "assert_runs_in_experiment",
-           "assert_export_file_reloads", "assert_epochs_stored", "fresh_space", "middle_budget", "retrained_accuracy",
-           "median_random_accuracy", "OneShotStrategyKit", "DifferentiableOneShotKit"]
+           "assert_export_file_reloads", "assert_retrained_export_is_best_retrained", "assert_epochs_stored",
+           "fresh_space", "middle_budget", "retrained_accuracy", "median_random_accuracy", "OneShotStrategyKit",
+           "DifferentiableOneShotKit"]

@@ -37,8 +37,9 @@ from nas_core.threads import torch_threads
 
 __all__ = ["BAD_ARGUMENTS", "assert_registered", "assert_rejects", "assert_wrong_penalty_refused",
            "assert_same_seed_same_export", "assert_warmup_freezes_logits", "assert_penalty_moves_to_cheaper",
-           "assert_runs_in_experiment", "assert_export_file_reloads", "assert_epochs_stored", "fresh_space",
-           "middle_budget", "retrained_accuracy", "median_random_accuracy", "OneShotStrategyKit", "DifferentiableOneShotKit"]
+           "assert_runs_in_experiment", "assert_export_file_reloads", "assert_retrained_export_is_best_retrained",
+           "assert_epochs_stored", "fresh_space", "middle_budget", "retrained_accuracy", "median_random_accuracy",
+           "OneShotStrategyKit", "DifferentiableOneShotKit"]
 
 
 #: (keyword arguments, part of the error message) that every :class:`~nas_core.oneshot.BaseOneShot`
@@ -294,6 +295,36 @@ def assert_epochs_stored(strategy: BaseOneShot, workdir: Path) -> list[dict[str,
     return epochs
 
 
+def assert_retrained_export_is_best_retrained(make: Make, folder: Path,
+                                              penalty_class: type = ExpectationProfilerPenalty,
+                                              trainer: Callable[[], Trainer] = RandomDataTrainer) -> None:
+    """With retraining on, the export is the most accurate of the retrained candidates, these are the supernet's
+    best-scored feasible ones, everything stays within the budget, and the export JSON records the retraining."""
+    from nas_core.oneshot.export import ExportConfig
+    from nas_core.oneshot.retrain import by_supernet_score
+
+    space = fresh_space()
+    prof = MacsProfiler(space, torch.zeros(1, 1, 8, 8))
+    budget = middle_budget(space, prof)
+    strategy = make(epochs=2, penalty=penalty_class(prof, budget), seed=3,
+                    export_config=ExportConfig(retrain_top=3, retrain_steps=4, tie_band=0.0, top_k=4, sampled=2,
+                                               explore=4, batches=2))
+    with torch_threads(1):
+        strategy.fit(fresh_space(), trainer())
+    report = strategy.export_report
+    assert report is not None and report.retrain == {"top": 3, "steps": 4, "init": "fresh"}, report
+    retrained = report.retrained
+    assert [r["sample"] for r in retrained] == [r["sample"] for r in by_supernet_score(report.ranked)[:3]]
+    best = max(retrained, key=lambda r: r["accuracy"])["accuracy"]
+    exported = strategy.export(file=Path(folder) / "arch.json")
+    assert next(r for r in retrained if r["sample"] == exported)["accuracy"] == best
+    assert all(prof.profile(r["sample"]) <= budget for r in retrained) and prof.profile(exported) <= budget
+    assert report.supernet_pick in [r["sample"] for r in report.ranked]
+    written = json.loads((Path(folder) / "arch.export.json").read_text())
+    assert written["retrain"]["init"] == "fresh" and written["sample"] == exported
+    assert [r["accuracy"] for r in written["retrained"]] == [r["accuracy"] for r in retrained]
+
+
 class OneShotStrategyKit:
     """What every one-shot strategy plugin passes. Subclass it as ``Test...`` in a test module and set
     :attr:`name` (the registry name), :attr:`penalty_class` (the penalty kind it takes) and, if needed,
@@ -333,6 +364,9 @@ class OneShotStrategyKit:
 
     def test_export_file_is_seed_json_and_reloads(self, tmp_path: Path) -> None:
         assert_export_file_reloads(self.make, tmp_path)
+
+    def test_retrained_export_is_the_best_retrained(self, tmp_path: Path) -> None:
+        assert_retrained_export_is_best_retrained(self.make, tmp_path, self.penalty_class)
 
 
 class DifferentiableOneShotKit(OneShotStrategyKit):

@@ -171,6 +171,11 @@ class ProxylessNAS(BaseOneShot):
                     info["expected_cost"] = float(self.expected_cost(supernet))
             self._end_epoch(epoch, info)
 
+    def _unchecked_objective(self) -> bool:
+        """Seed 003's hardware term (``applied_hardware`` with ``grad_reg_loss_type``) trades accuracy for cost
+        without a bound: ranking candidates by accuracy alone would ignore it, so the argmax is exported."""
+        return super()._unchecked_objective() or (self.profiler is not None and self.hardware_loss is not None)
+
     def __repr__(self) -> str:
         hw = f", applied_hardware={self.applied_hardware!r}, {self.hardware_loss!r}" if self.applied_hardware else ""
         return f"ProxylessNAS(epochs={self.epochs}, arch_lr={self.arch_lr}, penalty={self.penalty!r}{hw}, seed={self.seed})"
