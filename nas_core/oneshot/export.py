@@ -24,7 +24,7 @@ from torch import nn
 from nas_core.checks import check_choice, check_int, check_number, check_prob
 from nas_core.errors import NasError
 from nas_core.oneshot.data import to_device
-from nas_core.oneshot.retrain import RETRAIN_INITS, best_of
+from nas_core.oneshot.retrain import RETRAIN_INITS, best_of, model_accuracy
 
 __all__ = ["Budget", "ExportConfig", "ExportReport", "NoFeasibleExportError", "top_k_samples", "checked_export",
            "recalibrated_batchnorm", "supernet_accuracy", "EXPORT_METHODS"]
@@ -237,18 +237,7 @@ def recalibrated_batchnorm(supernet: Any, sample: Mapping[str, Any], batches: Se
 def supernet_accuracy(supernet: Any, sample: Mapping[str, Any], batches: Sequence[Any], device: torch.device) -> float:
     """Top-1 accuracy of ``sample`` run with the supernet's inherited weights on ``batches`` (eval mode)."""
     supernet.set_sample(sample)
-    was_training = supernet.training
-    supernet.eval()
-    correct, total = 0, 0
-    try:
-        for batch in batches:
-            x, y = to_device(batch, device)
-            out = supernet(x)
-            correct += int((out.argmax(dim=-1) == y).sum())
-            total += int(y.numel())
-    finally:
-        supernet.train(was_training)
-    return correct / max(total, 1)
+    return model_accuracy(supernet, batches, device)
 
 
 def checked_export(supernet: Any, batches: Iterable[Any], budget: Budget, *, device: torch.device,
