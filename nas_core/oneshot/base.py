@@ -20,7 +20,7 @@ from nas_core.oneshot.data import forever, split_loaders, to_device
 from nas_core.oneshot.export import (
     EXPORT_METHODS, Budget, ExportConfig, ExportReport, NoFeasibleExportError, checked_export, draw_samples, top_k_samples,
 )
-from nas_core.oneshot.retrain import fresh_model, inherited_path, retrain_best
+from nas_core.oneshot.retrain import fresh_model, inherited_path, retrain_best, weight_step
 from nas_core.oneshot.sampling import FairPathSampler
 from nas_core.oneshot.supernet import Supernet
 
@@ -245,10 +245,10 @@ class BaseOneShot(OneShotStrategy):
         """Retrain the supernet's best ``export_config.retrain_top`` candidates alone; export the best of them."""
         cfg, report = self.export_config, self.export_report
         assert report is not None
-        length = _length(self._weight_data)
-        steps = cfg.retrain_steps or (max(1, round(cfg.retrain_epochs * length)) if length else 0)
         if cfg.retrain_top == 0 or len(report.ranked) < 2:
             return
+        length = _length(self._weight_data)
+        steps = cfg.retrain_steps or (max(1, round(cfg.retrain_epochs * length)) if length else 0)
         if steps < 1:
             warnings.warn(f"{type(self).__name__}: the export's candidates are not retrained: the weight data has no "
                           "length to count retrain_epochs in; set ExportConfig(retrain_steps=...).", stacklevel=3)
@@ -307,19 +307,10 @@ class BaseOneShot(OneShotStrategy):
         """Whether a sample may be trained (a strategy with a filter rejects what it rejects)."""
         return True
 
-    def _clip(self, params: list[nn.Parameter]) -> None:
-        if self.gradient_clip is not None:
-            nn.utils.clip_grad_norm_(params, self.gradient_clip)
-
     def _weight_step(self, supernet: nn.Module, trainer: Any, x: Any, y: Any, optimizer: Any,
                      weights: list[nn.Parameter]) -> float:
         """One optimizer step on the supernet weights (the architecture as currently set); returns the loss."""
-        optimizer.zero_grad(set_to_none=True)
-        loss = trainer.loss(supernet(x), y)
-        loss.backward(inputs=weights)
-        self._clip(weights)
-        optimizer.step()
-        return float(loss.detach())
+        return weight_step(supernet, trainer, x, y, optimizer, weights, self.gradient_clip)
 
     def _end_epoch(self, epoch: int, info: dict[str, Any]) -> None:
         info = {"epoch": epoch + 1, **info}

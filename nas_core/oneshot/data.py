@@ -9,7 +9,7 @@ from torch.utils.data import DataLoader, Subset
 from nas_core.errors import ConfigError
 from nas_core.interfaces.trainer import Trainer
 
-__all__ = ["split_loaders", "forever", "to_device"]
+__all__ = ["split_loaders", "forever", "as_pair", "to_device", "count_targets"]
 
 
 def split_loaders(trainer: Trainer, arch_data: str = "split", fraction: float = 0.5,
@@ -68,13 +68,24 @@ def forever(loader: Iterable[Any]) -> Iterator[Any]:
             raise ConfigError("a one-shot data loader yielded no batch; give it at least one example.")
 
 
-def to_device(batch: Any, device: torch.device) -> tuple[Any, Any]:
-    """``(inputs, targets)`` of a batch, moved to ``device``."""
+def as_pair(batch: Any) -> tuple[Any, Any]:
+    """``(inputs, targets)`` of a batch, or a :class:`ConfigError` when it is not a pair."""
     if not (isinstance(batch, (tuple, list)) and len(batch) == 2):
         raise ConfigError(
             f"one-shot strategies expect batches of (inputs, targets), got {type(batch).__name__}; make the trainer's "
             "loaders yield pairs."
         )
     x, y = batch
+    return x, y
+
+
+def to_device(batch: Any, device: torch.device) -> tuple[Any, Any]:
+    """``(inputs, targets)`` of a batch, moved to ``device``."""
+    x, y = as_pair(batch)
     move = (lambda t: t.to(device)) if isinstance(x, torch.Tensor) else (lambda t: t)
     return move(x), y.to(device) if isinstance(y, torch.Tensor) else y
+
+
+def count_targets(batches: Iterable[Any]) -> int:
+    """How many targets ``batches`` hold (counted where they are, nothing moved)."""
+    return sum(int(as_pair(batch)[1].numel()) for batch in batches)

@@ -23,7 +23,7 @@ from torch import nn
 
 from nas_core.checks import check_choice, check_int, check_number, check_prob
 from nas_core.errors import NasError
-from nas_core.oneshot.data import to_device
+from nas_core.oneshot.data import count_targets, to_device
 from nas_core.oneshot.retrain import RETRAIN_INITS, best_of, model_accuracy
 
 __all__ = ["Budget", "ExportConfig", "ExportReport", "NoFeasibleExportError", "top_k_samples", "checked_export",
@@ -273,7 +273,7 @@ def checked_export(supernet: Any, batches: Iterable[Any], budget: Budget, *, dev
     for origin, s in candidates:
         unique.setdefault(_key(s), (origin, s))
     ranked: list[dict[str, Any]] = []
-    n_examples = sum(int(to_device(b, device)[1].numel()) for b in batches)
+    n_examples = count_targets(batches)
     for origin, s in unique.values():
         if not budget.feasible(s):
             continue

@@ -24,9 +24,9 @@ import torch
 from torch import nn
 
 from nas_core.errors import ConfigError
-from nas_core.oneshot.data import forever, to_device
+from nas_core.oneshot.data import count_targets, forever, to_device
 
-__all__ = ["RETRAIN_INITS", "fresh_model", "inherited_path", "model_accuracy", "train_steps", "retrain_best",
+__all__ = ["RETRAIN_INITS", "fresh_model", "inherited_path", "model_accuracy", "weight_step", "train_steps", "retrain_best",
            "by_supernet_score", "best_of"]
 
 RETRAIN_INITS = ("fresh", "inherited")
@@ -62,6 +62,19 @@ def inherited_path(supernet: Any, sample: Mapping[str, Any]) -> Iterator[nn.Modu
         supernet.train(was_training)
 
 
+def weight_step(model: nn.Module, trainer: Any, x: Any, y: Any, optimizer: torch.optim.Optimizer,
+                params: list[nn.Parameter], clip: float | None = None) -> float:
+    """One optimizer step of ``params`` on ``trainer.loss(model(x), y)`` (gradient norm clipped to ``clip``);
+    returns the loss."""
+    optimizer.zero_grad(set_to_none=True)
+    loss = trainer.loss(model(x), y)
+    loss.backward(inputs=params)
+    if clip is not None:
+        nn.utils.clip_grad_norm_(params, clip)
+    optimizer.step()
+    return float(loss.detach())
+
+
 def train_steps(model: nn.Module, trainer: Any, data: Iterator[Any], steps: int, device: torch.device) -> float:
     """``steps`` optimizer steps of ``model`` (a fresh ``trainer.make_optimizer``) on batches of ``data``;
     returns the mean training loss."""
@@ -71,11 +84,7 @@ def train_steps(model: nn.Module, trainer: Any, data: Iterator[Any], steps: int,
     total = 0.0
     for _ in range(steps):
         x, y = to_device(next(data), device)
-        optimizer.zero_grad(set_to_none=True)
-        loss = trainer.loss(model(x), y)
-        loss.backward(inputs=params)
-        optimizer.step()
-        total += float(loss.detach())
+        total += weight_step(model, trainer, x, y, optimizer, params)
     return total / max(steps, 1)
 
 
@@ -120,7 +129,7 @@ def retrain_best(ranked: Sequence[Mapping[str, Any]], top: int, open_model: Open
                           f"{len(ranked)} candidates.")
     chosen = list(order(ranked))[:top]
     retrained: list[dict[str, Any]] = []
-    n_examples = sum(int(to_device(b, device)[1].numel()) for b in batches)
+    n_examples = count_targets(batches)
     found = getattr(weight_data, "generator", None)  # a DataLoader's shuffling generator
     loader_rng = found if isinstance(found, torch.Generator) else None
     loader_state = loader_rng.get_state() if loader_rng is not None else None
