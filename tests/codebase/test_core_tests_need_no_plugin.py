@@ -1,8 +1,8 @@
 """The core's tests (``tests/``) import no plugin package: they run with no plugin loaded (``NAS_CORE_PLUGINS=``),
 so a test that needs a plugin lives in that plugin's ``tests/`` folder (docs/contributing.md).
 
-The plugin packages are read from ``plugins/*/pyproject.toml``: each distribution's ``nas_core`` entry points,
-its ``[tool.setuptools.packages.find] include`` patterns and the packages beside its pyproject. An import is
+The plugin packages come from the ``plugin_packages`` fixture (``conftest.py``: read from
+``plugins/*/pyproject.toml``). An import is
 ``import x`` / ``from x import y`` anywhere in a file (inside functions too), ``importlib.import_module("x")``,
 ``__import__("x")`` or ``pytest.importorskip("x")``, and ``import x`` / ``from x import`` lines of code held in a
 string (a script a test writes or runs in a subprocess).
@@ -10,35 +10,13 @@ string (a script a test writes or runs in a subprocess).
 from __future__ import annotations
 
 import ast
-import sys
 from pathlib import Path
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[2]
 DYNAMIC_IMPORTS = {"import_module", "__import__", "importorskip"}
 FIX = ("the core's tests run with no plugin loaded (NAS_CORE_PLUGINS=): move this test to {where}, or use the "
        "core's stand-ins (nas_core.strategy.testing.UniformRandom, nas_core.oneshot.testing, the nas_plugin "
        "fixture); see docs/contributing.md, 'Where a test goes'")
-
-
-def plugin_packages(plugins: Path = ROOT / "plugins") -> dict[str, str]:
-    """Top-level import name of every plugin package -> the folder of its distribution under ``plugins/``."""
-    packages: dict[str, str] = {}
-    for pyproject in sorted(plugins.glob("*/pyproject.toml")):
-        config = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        names = {target.split(":")[0].split(".")[0]
-                 for target in config.get("project", {}).get("entry-points", {}).get("nas_core", {}).values()}
-        find = config.get("tool", {}).get("setuptools", {}).get("packages", {}).get("find", {})
-        names |= {pattern.rstrip("*").rstrip(".").split(".")[0] for pattern in find.get("include", [])}
-        names |= {child.name for child in pyproject.parent.iterdir()
-                  if (child / "__init__.py").is_file() and child.name != "tests"}
-        for name in names - {""}:
-            packages[name] = pyproject.parent.name
-    return packages
 
 
 def _statement_imports(code: str) -> list[str]:
@@ -91,15 +69,15 @@ def plugin_imports(path: Path, packages: dict[str, str]) -> list[str]:
     return hits
 
 
-def test_the_plugin_packages_come_from_the_plugins_pyprojects():
-    packages = plugin_packages()
+def test_the_plugin_packages_come_from_the_plugins_pyprojects(plugin_packages):
+    packages = plugin_packages
     folders = {p.parent.name for p in (ROOT / "plugins").glob("*/pyproject.toml")}
     assert set(packages.values()) == folders  # every distribution has a package
     assert packages["nas_strategy_darts"] == "nas-strategy-darts" and "nas_core" not in packages
 
 
-def test_a_planted_plugin_import_is_found_with_its_line_and_the_fix(tmp_path):
-    packages = plugin_packages()
+def test_a_planted_plugin_import_is_found_with_its_line_and_the_fix(tmp_path, plugin_packages):
+    packages = plugin_packages
     first, second = sorted(packages)[:2]  # real plugin packages, named here without spelling one out
     planted = tmp_path / "test_planted.py"
     planted.write_text(
@@ -121,7 +99,7 @@ def test_a_planted_plugin_import_is_found_with_its_line_and_the_fix(tmp_path):
     assert plugin_imports(planted, packages) == []
 
 
-def test_no_core_test_imports_a_plugin():
-    packages = plugin_packages()
+def test_no_core_test_imports_a_plugin(plugin_packages):
+    packages = plugin_packages
     hits = [hit for path in sorted((ROOT / "tests").rglob("*.py")) for hit in plugin_imports(path, packages)]
     assert not hits, "the core's tests import plugin packages:\n" + "\n".join(hits)

@@ -184,12 +184,9 @@ def _declared_requirements(pyproject: Path) -> set[str]:
     return names
 
 
-def test_a_plugin_importing_another_plugin_declares_it():
-    distributions = {}  # import name -> (distribution name, pyproject)
-    for pyproject in sorted((ROOT / "plugins").glob("*/pyproject.toml")):
-        for child in pyproject.parent.iterdir():
-            if (child / "__init__.py").is_file() and child.name != "tests":
-                distributions[child.name] = (pyproject.parent.name, pyproject)
+def test_a_plugin_importing_another_plugin_declares_it(plugin_packages):
+    distributions = {name: (dist, ROOT / "plugins" / dist / "pyproject.toml")  # import name -> (distribution, pyproject)
+                     for name, dist in plugin_packages.items()}
     undeclared = []
     for module in source_modules():
         own = module.dotted.split(".")[0]
