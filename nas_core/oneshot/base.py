@@ -6,7 +6,7 @@ import os
 import random
 import warnings
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Mapping
+from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 import torch
 from torch import nn
@@ -20,7 +20,9 @@ from nas_core.oneshot.data import forever, split_loaders, to_device
 from nas_core.oneshot.export import (
     EXPORT_METHODS, Budget, ExportConfig, ExportReport, NoFeasibleExportError, checked_export, draw_samples, top_k_samples,
 )
-from nas_core.oneshot.retrain import fresh_model, inherited_path, retrain_best, weight_step
+from nas_core.oneshot.retrain import (
+    by_supernet_score, filling_the_budget, fresh_model, inherited_path, retrain_best, weight_step,
+)
 from nas_core.oneshot.sampling import FairPathSampler
 from nas_core.oneshot.supernet import Supernet
 
@@ -229,7 +231,7 @@ class BaseOneShot(OneShotStrategy):
                                                 likely=likely, sampled=sampled, explore=cfg.explore,
                                                 explore_floor=cfg.explore_floor, tie_band=cfg.tie_band,
                                                 calibration=calibration)
-            self._retrain(supernet, batches)
+            self._retrain(supernet, batches, budget)
         except NoFeasibleExportError as err:  # a soft penalty whose budget nothing meets: the cheapest likely one
             if budget.hard:
                 raise
@@ -241,7 +243,7 @@ class BaseOneShot(OneShotStrategy):
                                               dict(cheapest))
         return self.export_report.sample
 
-    def _retrain(self, supernet: Supernet, batches: list[Any]) -> None:
+    def _retrain(self, supernet: Supernet, batches: list[Any], budget: Budget) -> None:
         """Retrain the supernet's best ``export_config.retrain_top`` candidates alone; export the best of them."""
         cfg, report = self.export_config, self.export_report
         assert report is not None
@@ -260,11 +262,15 @@ class BaseOneShot(OneShotStrategy):
             open_model = lambda s: fresh_model(space, s, self._device, seed)  # noqa: E731
         else:
             open_model = lambda s: inherited_path(supernet, s)  # noqa: E731
+        order: Callable[[Sequence[Mapping[str, Any]]], Sequence[Mapping[str, Any]]] = by_supernet_score
+        if cfg.retrain_order == "filling" and budget.limit is not None:
+            floor = cfg.explore_floor * budget.limit
+            order = lambda ranked: filling_the_budget(ranked, floor)  # noqa: E731
         report.supernet_pick = report.sample
         report.sample, report.retrained = retrain_best(
             report.ranked, cfg.retrain_top, open_model, self._trainer, self._weight_data, batches, steps,
-            self._device, seed, cfg.tie_band)
-        report.retrain = {"top": cfg.retrain_top, "steps": steps, "init": cfg.retrain_init}
+            self._device, seed, cfg.tie_band, order)
+        report.retrain = {"top": cfg.retrain_top, "steps": steps, "init": cfg.retrain_init, "order": cfg.retrain_order}
 
     def _tune(self, supernet: Supernet) -> None:
         """``export_config.tune_steps`` weight steps on fair single paths (a fresh optimizer of the trainer's).

@@ -24,7 +24,7 @@ from torch import nn
 from nas_core.checks import check_choice, check_int, check_number, check_prob
 from nas_core.errors import NasError
 from nas_core.oneshot.data import count_targets, to_device
-from nas_core.oneshot.retrain import RETRAIN_INITS, best_of, model_accuracy
+from nas_core.oneshot.retrain import RETRAIN_INITS, RETRAIN_ORDERS, best_of, model_accuracy
 
 __all__ = ["Budget", "ExportConfig", "ExportReport", "NoFeasibleExportError", "top_k_samples", "checked_export",
            "recalibrated_batchnorm", "supernet_accuracy", "EXPORT_METHODS"]
@@ -82,7 +82,10 @@ class ExportConfig:
     trained alone for ``retrain_steps`` steps (``None``: ``retrain_epochs`` passes over the
     weight data) from ``retrain_init`` weights (``"fresh"``: the space frozen to the
     candidate and re-initialised; ``"inherited"``: the supernet's) and scored again; the best
-    retrained one is exported (:mod:`nas_core.oneshot.retrain`).
+    retrained one is exported (:mod:`nas_core.oneshot.retrain`). ``retrain_order`` says which
+    candidates those are: ``"supernet"``, the best by supernet accuracy; ``"filling"``, in
+    turns the best overall and the best costing at least ``explore_floor`` x the budget
+    (:func:`~nas_core.oneshot.retrain.filling_the_budget`).
     """
 
     top_k: int = 8
@@ -97,6 +100,7 @@ class ExportConfig:
     retrain_epochs: float = 2.0
     retrain_steps: int | None = None
     retrain_init: str = "fresh"
+    retrain_order: str = "filling"
 
     def __post_init__(self) -> None:
         check_int("ExportConfig", "tune_steps", self.tune_steps, 0, allow_none=True)
@@ -104,6 +108,7 @@ class ExportConfig:
         check_number("ExportConfig", "retrain_epochs", self.retrain_epochs, 0.0, strict=True)
         check_int("ExportConfig", "retrain_steps", self.retrain_steps, 1, allow_none=True)
         check_choice("ExportConfig", "retrain_init", self.retrain_init, RETRAIN_INITS)
+        check_choice("ExportConfig", "retrain_order", self.retrain_order, RETRAIN_ORDERS)
         for name in ("top_k", "sampled", "explore", "batches", "bn_batches"):
             check_int("ExportConfig", name, getattr(self, name), 1 if name in ("top_k", "batches") else 0)
         check_number("ExportConfig", "tie_band", self.tie_band, 0.0)

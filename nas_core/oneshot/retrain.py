@@ -26,10 +26,11 @@ from torch import nn
 from nas_core.errors import ConfigError
 from nas_core.oneshot.data import count_targets, forever, to_device
 
-__all__ = ["RETRAIN_INITS", "fresh_model", "inherited_path", "model_accuracy", "weight_step", "train_steps", "retrain_best",
-           "by_supernet_score", "best_of"]
+__all__ = ["RETRAIN_INITS", "RETRAIN_ORDERS", "fresh_model", "inherited_path", "model_accuracy", "weight_step", "train_steps", "retrain_best",
+           "by_supernet_score", "filling_the_budget", "best_of"]
 
 RETRAIN_INITS = ("fresh", "inherited")
+RETRAIN_ORDERS = ("supernet", "filling")
 
 OpenModel = Callable[[Mapping[str, Any]], ContextManager[nn.Module]]
 
@@ -108,6 +109,26 @@ def by_supernet_score(ranked: Sequence[Mapping[str, Any]]) -> list[Mapping[str, 
     """The checked export's candidates, best supernet accuracy first (then the costliest, then the earliest)."""
     order = sorted(range(len(ranked)), key=lambda i: (-ranked[i]["accuracy"], -ranked[i]["cost"], i))
     return [ranked[i] for i in order]
+
+
+def filling_the_budget(ranked: Sequence[Mapping[str, Any]], floor: float) -> list[Mapping[str, Any]]:
+    """The candidates in turns: the best by supernet accuracy, then the best of those costing at least ``floor``
+    (the budget band), and so on (each once), then the rest by supernet accuracy.
+
+    The supernet favours cheap paths (they train fastest in shared weights), so its top few
+    are often all far below the budget; taking turns hands the retraining, a better judge,
+    the best budget-filling candidates beside them.
+    """
+    overall = list(by_supernet_score(ranked))
+    band = [r for r in overall if r["cost"] >= floor]
+    out: list[Mapping[str, Any]] = []
+    taken: set[int] = set()
+    for pair in zip(overall, band):
+        for r in pair:
+            if id(r) not in taken:
+                taken.add(id(r))
+                out.append(r)
+    return out + [r for r in overall if id(r) not in taken]
 
 
 def retrain_best(ranked: Sequence[Mapping[str, Any]], top: int, open_model: OpenModel, trainer: Any,

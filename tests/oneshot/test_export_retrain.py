@@ -9,7 +9,7 @@ from nas_core.errors import ConfigError
 from nas_core.oneshot import Supernet
 from nas_core.oneshot.export import ExportConfig
 from nas_core.oneshot.retrain import (
-    best_of, by_supernet_score, fresh_model, inherited_path, model_accuracy, retrain_best, train_steps,
+    best_of, by_supernet_score, filling_the_budget, fresh_model, inherited_path, model_accuracy, retrain_best, train_steps,
 )
 from nas_core.oneshot.data import forever
 from nas_core.oneshot.testing import DigitsOneShotSpace, RandomDataTrainer
@@ -97,11 +97,24 @@ def test_ties_within_the_band_go_to_the_costliest():
 
 def test_export_config_retrain_defaults_and_bad_values():
     cfg = ExportConfig()
-    assert (cfg.retrain_top, cfg.retrain_epochs, cfg.retrain_steps, cfg.retrain_init) == (8, 2.0, None, "fresh")
+    assert (cfg.retrain_top, cfg.retrain_epochs, cfg.retrain_steps, cfg.retrain_init, cfg.retrain_order) == (
+        8, 2.0, None, "fresh", "filling")
     for kwargs, match in (({"retrain_top": -1}, "retrain_top must be an integer >= 0"),
                           ({"retrain_top": 2.5}, "retrain_top must be an integer >= 0"),
                           ({"retrain_epochs": 0}, "retrain_epochs must be a number > 0"),
                           ({"retrain_steps": 0}, "retrain_steps must be an integer >= 1"),
-                          ({"retrain_init": "warm"}, "retrain_init must be 'fresh' or 'inherited'")):
+                          ({"retrain_init": "warm"}, "retrain_init must be 'fresh' or 'inherited'"),
+                          ({"retrain_order": "cost"}, "retrain_order must be 'supernet' or 'filling'")):
         with pytest.raises(ConfigError, match=match):
             ExportConfig(**kwargs)
+
+
+def test_filling_the_budget_takes_turns_between_the_best_and_the_best_budget_filling():
+    # supernet accuracy favours the cheap ones (cost 1..3); the band is cost >= 7
+    scored = [{"sample": {"a": i}, "accuracy": acc, "cost": cost}
+              for i, (acc, cost) in enumerate([(0.9, 1.0), (0.85, 2.0), (0.8, 3.0), (0.6, 8.0), (0.7, 7.5), (0.5, 9.0)])]
+    order = [r["sample"]["a"] for r in filling_the_budget(scored, floor=7.0)]
+    assert order == [0, 4, 1, 3, 2, 5]
+    # when the best is itself in the band it is not repeated; with no candidate in the band: plain supernet order
+    assert [r["sample"]["a"] for r in filling_the_budget(scored, floor=0.0)] == [0, 1, 2, 4, 3, 5]
+    assert [r["sample"]["a"] for r in filling_the_budget(scored, floor=100.0)] == [0, 1, 2, 4, 3, 5]
