@@ -133,6 +133,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--nni", nargs="+", default=NNI_STRATEGIES, help="NNI's, or 'none'")
     ap.add_argument("--nni-python", default=str(HERE.parent / ".venv-nni" / "bin" / "python"))
     ap.add_argument("--json", help="also write every run's regrets to this file")
+    ap.add_argument("--versus", nargs=2, metavar=("A", "B"), help="also compare strategy A with B per task "
+                    "(medians, means, one-sided Mann-Whitney p that A's regrets are lower)")
     ap.add_argument("--merge", nargs="+", help="print the report of earlier --json files (runs split across "
                     "processes) instead of running; give the same --datasets/--percentiles/--budgets/--modes")
     args = ap.parse_args(argv)
@@ -225,6 +227,34 @@ def report(results: dict[str, list[list[float]]], args: argparse.Namespace, name
                     cells.append(f"{statistics.mean(meds):.2f}" if meds else "-")
                 row += f"{' / '.join(cells):>16}"
         print(row)
+    if getattr(args, "versus", None):
+        versus(results, args, tasks)
+
+
+def versus(results: dict[str, list[list[float]]], args: argparse.Namespace,
+           tasks: list[tuple[str, float, float]]) -> None:
+    """Strategy A against B per task, mode and budget: medians, means, and the one-sided Mann-Whitney
+    p-value that A's regrets are lower (regrets are discrete accuracy steps, so medians often tie)."""
+    from scipy.stats import mannwhitneyu
+
+    a, b = args.versus
+    print(f"\n== {a} against {b}: median / mean regret x1000 of each, and p (Mann-Whitney, one-sided: "
+          f"{a} lower); 'better' where {a}'s mean is lower and p < 0.05, 'worse' where {b}'s is and p > 0.95 ==")
+    bi = {budget: i for i, budget in enumerate(args.budgets)}
+    for d, p, _ in tasks:
+        for m in args.modes:
+            ra, rb = results.get(f"{d}|{p}|{m}|{a}"), results.get(f"{d}|{p}|{m}|{b}")
+            if not ra or not rb:
+                continue
+            cells = []
+            for budget in args.budgets:
+                va, vb = [r[bi[budget]] for r in ra], [r[bi[budget]] for r in rb]
+                pv = float(mannwhitneyu(va, vb, alternative="less").pvalue)
+                ma, mb = statistics.mean(va), statistics.mean(vb)
+                verdict = "better" if ma < mb and pv < 0.05 else "worse" if ma > mb and pv > 0.95 else "level"
+                cells.append(f"@{budget}: {statistics.median(va):.2f}/{ma:.2f} vs {statistics.median(vb):.2f}/"
+                             f"{mb:.2f} p={pv:.3f} {verdict}")
+            print(f"{d} p{p:g} {m} ({len(ra)} vs {len(rb)} runs): " + "; ".join(cells))
 
 
 if __name__ == "__main__":
