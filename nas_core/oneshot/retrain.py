@@ -26,8 +26,8 @@ from torch import nn
 from nas_core.errors import ConfigError
 from nas_core.oneshot.data import count_targets, forever, to_device
 
-__all__ = ["RETRAIN_INITS", "RETRAIN_ORDERS", "fresh_model", "inherited_path", "model_accuracy", "weight_step", "train_steps", "retrain_best",
-           "by_supernet_score", "filling_the_budget", "best_of"]
+__all__ = ["RETRAIN_INITS", "RETRAIN_ORDERS", "fresh_model", "inherited_path", "model_accuracy", "weight_step",
+           "train_steps", "retrain_best", "by_supernet_score", "filling_the_budget", "best_of"]
 
 RETRAIN_INITS = ("fresh", "inherited")
 RETRAIN_ORDERS = ("supernet", "filling")
