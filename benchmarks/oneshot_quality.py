@@ -45,7 +45,7 @@ from nas_core.oneshot import ExpectationProfilerPenalty, SampleProfilerPenalty  
 from nas_core.oneshot.data import split_loaders  # noqa: E402
 from nas_core.oneshot.export import ExportConfig  # noqa: E402
 from nas_core.oneshot.retrain import (  # noqa: E402
-    best_of, by_supernet_score, filling_the_budget, fresh_model, inherited_path, retrain_best,
+    best_of, by_supernet_score, candidate_order, fresh_model, inherited_path, retrain_best,
 )
 from nas_core.oneshot.testing import MacsProfiler  # noqa: E402
 from nas_trainer_classification import ClassificationTrainer  # noqa: E402
@@ -157,8 +157,7 @@ def variants(specs: list[dict[str, Any]], strategy: Any, report: Any, name: str,
         if spec.get("select") == "costly":  # the costliest of those within `band` standard errors of the best
             order = lambda ranked: costliest_near_best(ranked, spec.get("band", 2.0), n)  # noqa: E731
         elif spec.get("select") == "filling":  # turns: best overall, best costing >= explore_floor x the budget
-            floor = strategy.export_config.explore_floor * budget
-            order = lambda ranked: filling_the_budget(ranked, floor)  # noqa: E731
+            order = candidate_order("filling", strategy.export_config.explore_floor * budget)
         cpu0 = time.process_time()
         _, retrained = retrain_best(report.ranked, spec["top"], open_model, trainer, weight_data, batches, steps,
                                     torch.device("cpu"), strategy.seed + 53, strategy.export_config.tie_band, order)

@@ -227,7 +227,7 @@ def report(results: dict[str, list[list[float]]], args: argparse.Namespace, name
                     cells.append(f"{statistics.mean(meds):.2f}" if meds else "-")
                 row += f"{' / '.join(cells):>16}"
         print(row)
-    if getattr(args, "versus", None):
+    if args.versus:
         versus(results, args, tasks)
 
 

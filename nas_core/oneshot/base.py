@@ -6,7 +6,7 @@ import os
 import random
 import warnings
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Mapping, Sequence
+from typing import Any, Callable, ClassVar, Mapping
 
 import torch
 from torch import nn
@@ -21,7 +21,7 @@ from nas_core.oneshot.export import (
     EXPORT_METHODS, Budget, ExportConfig, ExportReport, NoFeasibleExportError, checked_export, draw_samples, top_k_samples,
 )
 from nas_core.oneshot.retrain import (
-    by_supernet_score, filling_the_budget, fresh_model, inherited_path, retrain_best, weight_step,
+    candidate_order, fresh_model, inherited_path, retrain_best, weight_step,
 )
 from nas_core.oneshot.sampling import FairPathSampler
 from nas_core.oneshot.supernet import Supernet
@@ -262,10 +262,7 @@ class BaseOneShot(OneShotStrategy):
             open_model = lambda s: fresh_model(space, s, self._device, seed)  # noqa: E731
         else:
             open_model = lambda s: inherited_path(supernet, s)  # noqa: E731
-        order: Callable[[Sequence[Mapping[str, Any]]], Sequence[Mapping[str, Any]]] = by_supernet_score
-        if cfg.retrain_order == "filling" and budget.limit is not None:
-            floor = cfg.explore_floor * budget.limit
-            order = lambda ranked: filling_the_budget(ranked, floor)  # noqa: E731
+        order = candidate_order(cfg.retrain_order, None if budget.limit is None else cfg.explore_floor * budget.limit)
         report.supernet_pick = report.sample
         report.sample, report.retrained = retrain_best(
             report.ranked, cfg.retrain_top, open_model, self._trainer, self._weight_data, batches, steps,

@@ -27,7 +27,7 @@ from nas_core.errors import ConfigError
 from nas_core.oneshot.data import count_targets, forever, to_device
 
 __all__ = ["RETRAIN_INITS", "RETRAIN_ORDERS", "fresh_model", "inherited_path", "model_accuracy", "weight_step",
-           "train_steps", "retrain_best", "by_supernet_score", "filling_the_budget", "best_of"]
+           "train_steps", "retrain_best", "by_supernet_score", "filling_the_budget", "candidate_order", "best_of"]
 
 RETRAIN_INITS = ("fresh", "inherited")
 RETRAIN_ORDERS = ("supernet", "filling")
@@ -131,10 +131,21 @@ def filling_the_budget(ranked: Sequence[Mapping[str, Any]], floor: float) -> lis
     return out + [r for r in overall if id(r) not in taken]
 
 
+Order = Callable[[Sequence[Mapping[str, Any]]], Sequence[Mapping[str, Any]]]
+
+
+def candidate_order(name: str, floor: float | None) -> Order:
+    """The order ``retrain_best`` takes candidates in: ``"supernet"`` (:func:`by_supernet_score`) or ``"filling"``
+    (:func:`filling_the_budget` with ``floor``; without a floor, i.e. without a budget, the supernet order)."""
+    if name == "filling" and floor is not None:
+        return lambda ranked: filling_the_budget(ranked, floor)
+    return by_supernet_score
+
+
 def retrain_best(ranked: Sequence[Mapping[str, Any]], top: int, open_model: OpenModel, trainer: Any,
                  weight_data: Any, batches: Sequence[Any], steps: int, device: torch.device, seed: int,
                  tie_band: float = 0.0,
-                 order: Callable[[Sequence[Mapping[str, Any]]], Sequence[Mapping[str, Any]]] = by_supernet_score,
+                 order: Order = by_supernet_score,
                  ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Retrain the first ``top`` of ``ranked`` in ``order`` (default: best supernet accuracy first) for ``steps``
     steps each; pick the best.
