@@ -142,7 +142,7 @@ def costliest_near_best(ranked: list[dict[str, Any]], band: float, n: int) -> li
 def variants(specs: list[dict[str, Any]], strategy: Any, report: Any, name: str, trainer: Any, seed: int,
              table: DigitsTable, lookup: Lookup, budget: float) -> dict[str, Any]:
     """Other retraining settings on the same fitted supernet and ranked candidates (fresh loaders of the same
-    split): for each ``{"init", "epochs", "top"}``, the table rank of the best of the first 1..top retrained."""
+    split): for each ``{"init", "epochs", "top"}`` (optional: ``"select"``, ``"repeats"``), the table rank of the best of the first 1..top retrained."""
     weight_data, arch_data = split_loaders(trainer, "split", 0.5, seed)
     batches = [b for _, b in zip(range(strategy.export_config.batches), arch_data)]
     n = sum(len(b[1]) for b in batches)
@@ -150,9 +150,9 @@ def variants(specs: list[dict[str, Any]], strategy: Any, report: Any, name: str,
     for spec in specs:
         steps = max(1, round(spec["epochs"] * len(weight_data)))
         if spec["init"] == "fresh":
-            open_model = lambda s: fresh_model(SPACES[name](), s, torch.device("cpu"), strategy.seed + 53)  # noqa: E731
+            open_model = lambda s, k: fresh_model(SPACES[name](), s, torch.device("cpu"), k)  # noqa: E731
         else:
-            open_model = lambda s: inherited_path(strategy.supernet, s)  # noqa: E731
+            open_model = lambda s, k: inherited_path(strategy.supernet, s)  # noqa: E731
         order = by_supernet_score
         if spec.get("select") == "costly":  # the costliest of those within `band` standard errors of the best
             order = lambda ranked: costliest_near_best(ranked, spec.get("band", 2.0), n)  # noqa: E731
@@ -160,12 +160,16 @@ def variants(specs: list[dict[str, Any]], strategy: Any, report: Any, name: str,
             order = candidate_order("filling", strategy.export_config.explore_floor * budget)
         cpu0 = time.process_time()
         _, retrained = retrain_best(report.ranked, spec["top"], open_model, trainer, weight_data, batches, steps,
-                                    torch.device("cpu"), strategy.seed + 53, strategy.export_config.tie_band, order)
+                                    torch.device("cpu"), strategy.seed + 53, strategy.export_config.tie_band, order,
+                                    repeats=spec.get("repeats", 1))
         cpu_s = time.process_time() - cpu0
-        key = f"{spec['init']}-e{spec['epochs']:g}" + (f"-{spec['select']}" if spec.get("select") else "")
+        key = (f"{spec['init']}-e{spec['epochs']:g}" + (f"-{spec['select']}" if spec.get("select") else "")
+               + (f"-r{spec['repeats']}" if spec.get("repeats", 1) > 1 else ""))
+        n_judged = n * spec.get("repeats", 1)
         out[key] = {"cpu_s": cpu_s, "steps": steps,
-                    "top": {str(t): scored(table, lookup(best_of(retrained[:t], strategy.export_config.tie_band, n)),
-                                           budget) for t in range(1, len(retrained) + 1)}}
+                    "top": {str(t): scored(table, lookup(best_of(retrained[:t], strategy.export_config.tie_band,
+                                                                 n_judged)), budget)
+                            for t in range(1, len(retrained) + 1)}}
     return out
 
 

@@ -192,11 +192,13 @@ class BaseOneShot(OneShotStrategy):
         return supernet.export()
 
     def _budget(self) -> Budget | None:
-        """The bound the export must meet: the penalty's baseline (``nonlinear`` positive or absolute)."""
+        """The bound the export must meet: the penalty's baseline (``nonlinear`` positive or absolute, a target)."""
         penalty = getattr(self, "penalty", None)
-        if penalty is None or getattr(penalty, "nonlinear", "positive") == "linear":
+        nonlinear = getattr(penalty, "nonlinear", "positive")
+        if penalty is None or nonlinear == "linear":
             return None
-        return Budget(penalty.profiler.profile, penalty.baseline, getattr(penalty.profiler, "unit", ""))
+        return Budget(penalty.profiler.profile, penalty.baseline, getattr(penalty.profiler, "unit", ""),
+                      target=nonlinear == "absolute")
 
     def _unchecked_objective(self) -> bool:
         """True when a hardware term without a bound steers the search: ranking by accuracy alone would ignore it."""
@@ -226,10 +228,12 @@ class BaseOneShot(OneShotStrategy):
         calibration = _first_batches(self._weight_data, cfg.bn_batches)
         likely = self._likely(supernet, cfg.top_k, budget)
         sampled = self._sampled(supernet, cfg.sampled, budget, gen)
+        floor = cfg.floor(budget)
         try:
             self.export_report = checked_export(supernet, batches, budget, device=self._device, generator=gen,
                                                 likely=likely, sampled=sampled, explore=cfg.explore,
-                                                explore_floor=cfg.explore_floor, tie_band=cfg.tie_band,
+                                                explore_floor=0.0 if floor is None or not budget.limit
+                                                else floor / budget.limit, tie_band=cfg.tie_band,
                                                 calibration=calibration)
             self._retrain(supernet, batches, budget)
         except NoFeasibleExportError as err:  # a soft penalty whose budget nothing meets: the cheapest likely one
@@ -259,15 +263,17 @@ class BaseOneShot(OneShotStrategy):
         if cfg.retrain_init == "fresh":
             assert self._model_space is not None
             space = self._model_space
-            open_model = lambda s: fresh_model(space, s, self._device, seed)  # noqa: E731
+            open_model = lambda s, k: fresh_model(space, s, self._device, k)  # noqa: E731
         else:
-            open_model = lambda s: inherited_path(supernet, s)  # noqa: E731
-        order = candidate_order(cfg.retrain_order, None if budget.limit is None else cfg.explore_floor * budget.limit)
+            open_model = lambda s, k: inherited_path(supernet, s)  # noqa: E731
+        order = candidate_order(cfg.retrain_order, cfg.floor(budget))
         report.supernet_pick = report.sample
         report.sample, report.retrained = retrain_best(
             report.ranked, cfg.retrain_top, open_model, self._trainer, self._weight_data, batches, steps,
-            self._device, seed, cfg.tie_band, order)
-        report.retrain = {"top": cfg.retrain_top, "steps": steps, "init": cfg.retrain_init, "order": cfg.retrain_order}
+            self._device, seed, cfg.tie_band, order, cfg.retrain_repeats)
+        report.retrain = {"top": cfg.retrain_top, "steps": steps, "init": cfg.retrain_init,
+                          "order": cfg.retrain_order if budget.limit is not None else "supernet",
+                          "repeats": cfg.retrain_repeats}
 
     def _tune(self, supernet: Supernet) -> None:
         """``export_config.tune_steps`` weight steps on fair single paths (a fresh optimizer of the trainer's).

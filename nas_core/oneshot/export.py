@@ -41,12 +41,14 @@ class Budget:
     """``cost(sample) <= limit`` is feasible; ``limit=None``: every sample is.
 
     ``hard``: a filter's bound (nothing outside may be exported) rather than a penalty's.
+    ``target``: the limit is a target to land near (an ``absolute`` penalty), not only a bound.
     """
 
     cost: Callable[[Mapping[str, Any]], float]
     limit: float | None = None
     unit: str = ""
     hard: bool = False
+    target: bool = False
 
     def feasible(self, sample: Mapping[str, Any]) -> bool:
         return self.limit is None or float(self.cost(sample)) <= self.limit
@@ -62,7 +64,7 @@ class Budget:
                 memo[key] = float(cost(sample))
             return memo[key]
 
-        return Budget(cached_cost, self.limit, self.unit, self.hard)
+        return Budget(cached_cost, self.limit, self.unit, self.hard, self.target)
 
 
 @dataclass
@@ -70,7 +72,8 @@ class ExportConfig:
     """Settings of the checked export.
 
     ``top_k`` most probable samples within the budget, ``sampled`` draws of the
-    distribution, ``explore`` uniform draws costing ``explore_floor``..1.0 x the budget,
+    distribution, ``explore`` uniform draws costing ``explore_floor``..1.0 x the budget
+    (``target_floor``..1.0 x a target: an ``absolute`` penalty's baseline, :meth:`floor`),
     each scored on up to ``batches`` batches of the architecture data after its BatchNorm
     statistics are recomputed on ``bn_batches`` batches of the weight data (0: not). Before
     ranking, the shared weights take ``tune_steps`` steps on fair single paths (the
@@ -81,10 +84,10 @@ class ExportConfig:
     Then the ``retrain_top`` candidates with the best supernet accuracy (0: none) are each
     trained alone for ``retrain_steps`` steps (``None``: ``retrain_epochs`` passes over the
     weight data) from ``retrain_init`` weights (``"fresh"``: the space frozen to the
-    candidate and re-initialised; ``"inherited"``: the supernet's) and scored again; the best
-    retrained one is exported (:mod:`nas_core.oneshot.retrain`). ``retrain_order`` says which
+    candidate and re-initialised; ``"inherited"``: the supernet's), ``retrain_repeats`` times
+    (other seeds and batch orders), and scored again; the best mean accuracy is exported (:mod:`nas_core.oneshot.retrain`). ``retrain_order`` says which
     candidates those are: ``"supernet"``, the best by supernet accuracy; ``"filling"``, in
-    turns the best overall and the best costing at least ``explore_floor`` x the budget
+    turns the best overall and the best costing at least the floor
     (:func:`~nas_core.oneshot.retrain.filling_the_budget`).
     """
 
@@ -92,27 +95,38 @@ class ExportConfig:
     sampled: int = 8
     explore: int = 16
     explore_floor: float = 0.7
+    target_floor: float = 0.9
     batches: int = 8
     tie_band: float = 1.0
     bn_batches: int = 4
     tune_steps: int | None = None
     retrain_top: int = 8
-    retrain_epochs: float = 2.0
+    retrain_epochs: float = 4.0
     retrain_steps: int | None = None
     retrain_init: str = "fresh"
     retrain_order: str = "filling"
+    retrain_repeats: int = 2
 
     def __post_init__(self) -> None:
         check_int("ExportConfig", "tune_steps", self.tune_steps, 0, allow_none=True)
         check_int("ExportConfig", "retrain_top", self.retrain_top, 0)
         check_number("ExportConfig", "retrain_epochs", self.retrain_epochs, 0.0, strict=True)
         check_int("ExportConfig", "retrain_steps", self.retrain_steps, 1, allow_none=True)
+        check_int("ExportConfig", "retrain_repeats", self.retrain_repeats, 1)
         check_choice("ExportConfig", "retrain_init", self.retrain_init, RETRAIN_INITS)
         check_choice("ExportConfig", "retrain_order", self.retrain_order, RETRAIN_ORDERS)
         for name in ("top_k", "sampled", "explore", "batches", "bn_batches"):
             check_int("ExportConfig", name, getattr(self, name), 1 if name in ("top_k", "batches") else 0)
         check_number("ExportConfig", "tie_band", self.tie_band, 0.0)
         check_prob("ExportConfig", "explore_floor", self.explore_floor)
+        check_prob("ExportConfig", "target_floor", self.target_floor)
+
+    def floor(self, budget: Budget) -> float | None:
+        """The least cost the export aims for: ``explore_floor`` x the budget's limit, ``target_floor`` x a target's
+        (``None`` without a limit)."""
+        if budget.limit is None:
+            return None
+        return (self.target_floor if budget.target else self.explore_floor) * budget.limit
 
 
 @dataclass
@@ -254,16 +268,17 @@ def checked_export(supernet: Any, batches: Iterable[Any], budget: Budget, *, dev
     ``likely`` and ``sampled`` come from the strategy's distribution (already within the
     budget); ``explore`` more are drawn uniformly from the space, kept when they cost between
     ``explore_floor`` and 1.0 times the budget (so the answer can fill the budget when the
-    distribution has drifted to cheap paths). Accuracies within ``tie_band`` binomial standard
+    distribution has drifted to cheap paths). With a ``budget.target``, only the candidates costing at least
+    ``explore_floor`` x the target are ranked when there are any. Accuracies within ``tie_band`` binomial standard
     errors of the best are ties, won by the costliest (then the earlier, likelier, candidate).
     With ``calibration`` batches, each candidate's BatchNorm statistics are recomputed on them
     first (:func:`recalibrated_batchnorm`).
     """
     batches = list(batches)
     candidates: list[tuple[str, dict[str, Any]]] = [("likely", s) for s in likely] + [("sampled", s) for s in sampled]
-    if explore and budget.limit is not None:
+    floor = None if budget.limit is None else explore_floor * budget.limit
+    if explore and floor is not None and budget.limit is not None:
         space = supernet.space
-        floor = explore_floor * budget.limit
         rng = random.Random(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
         found = 0
         for _ in range(explore * 50):
@@ -285,6 +300,9 @@ def checked_export(supernet: Any, batches: Iterable[Any], budget: Budget, *, dev
         with recalibrated_batchnorm(supernet, s, calibration, device):
             acc = supernet_accuracy(supernet, s, batches, device)
         ranked.append({"sample": dict(s), "accuracy": acc, "cost": float(budget.cost(s)), "origin": origin})
+    near = [r for r in ranked if floor is not None and r["cost"] >= floor]
+    if budget.target and near:  # a target: land near it, the cheaper candidates only when none is
+        ranked = near
     if not ranked:
         raise NoFeasibleExportError(
             f"checked export: none of {len(unique)} candidate architectures fits the budget "

@@ -32,7 +32,7 @@ __all__ = ["RETRAIN_INITS", "RETRAIN_ORDERS", "fresh_model", "inherited_path", "
 RETRAIN_INITS = ("fresh", "inherited")
 RETRAIN_ORDERS = ("supernet", "filling")
 
-OpenModel = Callable[[Mapping[str, Any]], ContextManager[nn.Module]]
+OpenModel = Callable[[Mapping[str, Any], int], ContextManager[nn.Module]]
 
 
 @contextlib.contextmanager
@@ -146,19 +146,26 @@ def retrain_best(ranked: Sequence[Mapping[str, Any]], top: int, open_model: Open
                  weight_data: Any, batches: Sequence[Any], steps: int, device: torch.device, seed: int,
                  tie_band: float = 0.0,
                  order: Order = by_supernet_score,
+                 repeats: int = 1,
                  ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Retrain the first ``top`` of ``ranked`` in ``order`` (default: best supernet accuracy first) for ``steps``
-    steps each; pick the best.
+    steps each, ``repeats`` times; pick the best mean accuracy.
 
-    ``open_model(sample)`` gives the model to train (:func:`fresh_model` or :func:`inherited_path`).
-    Each candidate trains under the same torch seed on the same first ``steps`` batches of
-    ``weight_data`` (its shuffling generator rewound) and is scored on ``batches``; the choice
-    follows :func:`best_of`. Returns ``(chosen sample, retrained)``, where ``retrained`` lists
-    each candidate's sample, cost, supernet and retrained accuracy, in ``order``.
+    ``open_model(sample, seed)`` gives the model to train (:func:`fresh_model` initialised under
+    ``seed``, or :func:`inherited_path`); it is opened once per repeat. Repeat ``k`` of every
+    candidate runs under torch seed ``seed + k`` on the same ``steps`` batches of
+    ``weight_data`` (its shuffling generator rewound to where it was, then, for ``k > 0``,
+    reseeded with ``seed + k``: another batch order) and is scored on ``batches``; the choice
+    follows :func:`best_of` on the mean over the repeats (ties: on the examples of every
+    repeat). Returns ``(chosen sample, retrained)``, where ``retrained`` lists each
+    candidate's sample, cost, supernet accuracy, mean retrained accuracy (``accuracy``) and
+    each repeat's (``accuracies``), in ``order``.
     """
     if top < 1 or not ranked:
         raise ConfigError(f"retrain_best needs top >= 1 and at least one candidate, got top={top!r} and "
                           f"{len(ranked)} candidates.")
+    if not isinstance(repeats, int) or repeats < 1:
+        raise ConfigError(f"retrain_best needs repeats >= 1 (an integer), got {repeats!r}.")
     chosen = list(order(ranked))[:top]
     retrained: list[dict[str, Any]] = []
     n_examples = count_targets(batches)
@@ -166,16 +173,22 @@ def retrain_best(ranked: Sequence[Mapping[str, Any]], top: int, open_model: Open
     loader_rng = found if isinstance(found, torch.Generator) else None
     loader_state = loader_rng.get_state() if loader_rng is not None else None
     for r in chosen:
-        with torch.random.fork_rng(devices=[device.index or 0] if device.type == "cuda" else []):
-            torch.manual_seed(seed)
-            if loader_rng is not None and loader_state is not None:
-                loader_rng.set_state(loader_state)  # every candidate sees the same batches in the same order
-            with open_model(r["sample"]) as model:
-                loss = train_steps(model, trainer, forever(weight_data), steps, device)
-                acc = model_accuracy(model, batches, device)
+        accs, losses = [], []
+        for k in range(repeats):
+            with torch.random.fork_rng(devices=[device.index or 0] if device.type == "cuda" else []):
+                torch.manual_seed(seed + k)
+                if loader_rng is not None and loader_state is not None:
+                    loader_rng.set_state(loader_state)  # every candidate sees the same batches in the same order
+                    if k:
+                        loader_rng.manual_seed(seed + k)
+                with open_model(r["sample"], seed + k) as model:
+                    losses.append(train_steps(model, trainer, forever(weight_data), steps, device))
+                    accs.append(model_accuracy(model, batches, device))
         retrained.append({"sample": dict(r["sample"]), "cost": r["cost"], "supernet_accuracy": r["accuracy"],
-                          "accuracy": acc, "train_loss": loss})
-    return best_of(retrained, tie_band, n_examples), retrained
+                          "accuracy": sum(accs) / repeats, "accuracies": accs, "train_loss": sum(losses) / repeats})
+    if loader_rng is not None and loader_state is not None:
+        loader_rng.set_state(loader_state)
+    return best_of(retrained, tie_band, n_examples * repeats), retrained
 
 
 def best_of(scored: Sequence[Mapping[str, Any]], tie_band: float, n_examples: int) -> dict[str, Any]:

@@ -90,3 +90,41 @@ def test_tune_steps_must_be_a_count():
         ExportConfig(tune_steps=-2)
     with pytest.raises(ValueError, match="tune_steps must be an integer >= 0"):
         ExportConfig(tune_steps=1.5)
+
+
+COSTS = {"conv3x3": 10.0, "blur": 5.0}
+
+
+def _cost(s):
+    return COSTS[s["op1"]] + COSTS[s["op2"]] + s["width"]
+
+
+def test_the_floor_is_explore_floor_of_a_bound_and_target_floor_of_a_target():
+    cfg = ExportConfig(explore_floor=0.6, target_floor=0.95)
+    assert cfg.floor(Budget(_cost, 40.0)) == pytest.approx(24.0)
+    assert cfg.floor(Budget(_cost, 40.0, target=True)) == pytest.approx(38.0)
+    assert cfg.floor(Budget(_cost, None)) is None
+    assert ExportConfig().target_floor == 0.9 and Budget(_cost, 1.0).cached().target is False
+    assert Budget(_cost, 1.0, target=True).cached().target is True
+    with pytest.raises(ValueError, match="target_floor"):
+        ExportConfig(target_floor=1.2)
+
+
+def test_a_target_ranks_only_the_candidates_near_it_when_there_are_any():
+    sn = _supernet()
+    evaluation = _batches(2, seed=1)
+    cheap = {**SAMPLE, "width": 8, "op1": "blur", "op2": "blur"}          # 18
+    middle = {**SAMPLE, "width": 8, "op1": "conv3x3", "op2": "blur"}      # 23
+    near = {**SAMPLE, "width": 16, "op1": "conv3x3", "op2": "conv3x3"}   # 36
+    candidates = [cheap, middle, near]
+
+    def export(budget):
+        return checked_export(sn, evaluation, budget, device=CPU, generator=torch.Generator().manual_seed(0),
+                              likely=candidates, sampled=[], explore_floor=0.9)
+
+    bound = export(Budget(_cost, 38.0))  # a bound: every feasible candidate is ranked
+    assert sorted(r["cost"] for r in bound.ranked) == [18.0, 23.0, 36.0]
+    target = export(Budget(_cost, 38.0, target=True))  # a target: only those within 0.9..1.0 x 38
+    assert [r["sample"] for r in target.ranked] == [near] and target.sample == near
+    fallback = export(Budget(_cost, 30.0, target=True))  # none near 30: every feasible one, as for a bound
+    assert sorted(r["cost"] for r in fallback.ranked) == [18.0, 23.0]

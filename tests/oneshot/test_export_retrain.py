@@ -39,7 +39,7 @@ def _ranked():
 def test_only_the_best_scored_are_retrained_and_the_most_accurate_of_them_is_chosen():
     space, trainer = _space(), RandomDataTrainer(n=96)
     weights, batches = _data(trainer)
-    chosen, retrained = retrain_best(_ranked(), 3, lambda s: fresh_model(space, s, CPU, seed=9), trainer, weights,
+    chosen, retrained = retrain_best(_ranked(), 3, lambda s, k: fresh_model(space, s, CPU, seed=9), trainer, weights,
                                      batches, steps=6, device=CPU, seed=9)
     # supernet order: 0.7 first, then the two 0.5 ones, the costlier (20.0) before the cheaper (10.0); 0.2 is left out
     assert [r["sample"] for r in retrained] == [_ranked()[i]["sample"] for i in (3, 2, 0)]
@@ -52,7 +52,7 @@ def test_only_the_best_scored_are_retrained_and_the_most_accurate_of_them_is_cho
 def test_each_candidate_trains_under_the_same_seed_on_the_same_batches():
     space, trainer = _space(), RandomDataTrainer(n=96)
     weights, batches = _data(trainer)
-    _, retrained = retrain_best(_ranked(), 2, lambda s: fresh_model(space, s, CPU, seed=9), trainer, weights,
+    _, retrained = retrain_best(_ranked(), 2, lambda s, k: fresh_model(space, s, CPU, seed=9), trainer, weights,
                                 batches, steps=5, device=CPU, seed=9)
     # the second candidate alone, from a fresh loader with the same shuffling seed: the same accuracy
     again, _ = _data(trainer)
@@ -61,6 +61,29 @@ def test_each_candidate_trains_under_the_same_seed_on_the_same_batches():
         loss = train_steps(model, trainer, forever(again), 5, CPU)
         acc = model_accuracy(model, batches, CPU)
     assert (acc, loss) == (retrained[1]["accuracy"], retrained[1]["train_loss"])
+
+
+def test_repeats_average_other_seeds_and_batch_orders_and_rewind_the_loader():
+    space, trainer = _space(), RandomDataTrainer(n=96)
+    weights, batches = _data(trainer)
+    start = weights.generator.get_state()
+    open_model = lambda s, k: fresh_model(space, s, CPU, seed=k)  # noqa: E731
+    _, once = retrain_best(_ranked(), 2, open_model, trainer, weights, batches, steps=5, device=CPU, seed=9)
+    chosen, twice = retrain_best(_ranked(), 2, open_model, trainer, weights, batches, steps=5, device=CPU, seed=9,
+                                 repeats=2)
+    assert torch.equal(weights.generator.get_state(), start)  # the user's loader is left where it was
+    for one, two in zip(once, twice):
+        assert two["accuracies"][0] == one["accuracy"]  # the first repeat is the single run
+        assert two["accuracy"] == pytest.approx(sum(two["accuracies"]) / 2)
+    # the second repeat: initialised under seed + 1, batches in the order of a loader reseeded with seed + 1
+    again, _ = _data(trainer, seed=10)
+    torch.manual_seed(10)
+    with fresh_model(space, twice[1]["sample"], CPU, seed=10) as model:
+        train_steps(model, trainer, forever(again), 5, CPU)
+        assert model_accuracy(model, batches, CPU) == twice[1]["accuracies"][1]
+    assert chosen == best_of(twice, 0.0, 32)
+    with pytest.raises(ConfigError, match="repeats >= 1"):
+        retrain_best(_ranked(), 2, open_model, trainer, weights, batches, steps=5, device=CPU, seed=9, repeats=0)
 
 
 def test_fresh_model_is_reinitialised_under_its_seed_and_leaves_the_space_alone():
@@ -97,12 +120,13 @@ def test_ties_within_the_band_go_to_the_costliest():
 
 def test_export_config_retrain_defaults_and_bad_values():
     cfg = ExportConfig()
-    assert (cfg.retrain_top, cfg.retrain_epochs, cfg.retrain_steps, cfg.retrain_init, cfg.retrain_order) == (
-        8, 2.0, None, "fresh", "filling")
+    assert (cfg.retrain_top, cfg.retrain_epochs, cfg.retrain_steps, cfg.retrain_init, cfg.retrain_order,
+            cfg.retrain_repeats) == (8, 4.0, None, "fresh", "filling", 2)
     for kwargs, match in (({"retrain_top": -1}, "retrain_top must be an integer >= 0"),
                           ({"retrain_top": 2.5}, "retrain_top must be an integer >= 0"),
                           ({"retrain_epochs": 0}, "retrain_epochs must be a number > 0"),
                           ({"retrain_steps": 0}, "retrain_steps must be an integer >= 1"),
+                          ({"retrain_repeats": 0}, "retrain_repeats must be an integer >= 1"),
                           ({"retrain_init": "warm"}, "retrain_init must be 'fresh' or 'inherited'"),
                           ({"retrain_order": "cost"}, "retrain_order must be 'supernet' or 'filling'")):
         with pytest.raises(ConfigError, match=match):
