@@ -158,6 +158,10 @@ def variants(specs: list[dict[str, Any]], strategy: Any, report: Any, name: str,
             order = lambda ranked: costliest_near_best(ranked, spec.get("band", 2.0), n)  # noqa: E731
         elif spec.get("select") == "filling":  # turns: best overall, best costing >= explore_floor x the budget
             order = candidate_order("filling", strategy.export_config.explore_floor * budget)
+        elif spec.get("select") == "band":  # only those costing >= explore_floor x the budget (all when none does)
+            floor = strategy.export_config.explore_floor * budget
+            order = lambda ranked: ([r for r in by_supernet_score(ranked) if r["cost"] >= floor]  # noqa: E731
+                                    or by_supernet_score(ranked))
         cpu0 = time.process_time()
         _, retrained = retrain_best(report.ranked, spec["top"], open_model, trainer, weight_data, batches, steps,
                                     torch.device("cpu"), strategy.seed + 53, strategy.export_config.tie_band, order,
