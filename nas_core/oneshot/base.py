@@ -70,8 +70,9 @@ class BaseOneShot(OneShotStrategy):
     Subclasses set :attr:`weighted` and implement :meth:`_search` (the training loop) and
     :meth:`_argmax` (the distribution's most likely sample). ``fit`` runs under a forked,
     seeded torch RNG: the same seed gives the same exported architecture whatever ran before.
-    ``on_epoch(epoch, epochs, info)`` (optional) is called after each epoch: the experiment
-    runner uses it for progress.
+    ``on_epoch(epoch, epochs, info)`` (optional) is called after each epoch, and
+    ``on_export(done, total)`` after each of the checked export's retrainings: the experiment
+    runner uses them for progress.
 
     *Warm-up*: for the first ``warmup_epochs`` (default :func:`default_warmup`, 40 % of the
     epochs) the architecture does not move and the weights train one path per batch, drawn
@@ -117,6 +118,7 @@ class BaseOneShot(OneShotStrategy):
         self.supernet: Supernet | None = None
         self.history: list[dict[str, Any]] = []
         self.on_epoch: Callable[[int, int, dict[str, Any]], None] | None = None
+        self.on_export: Callable[[int, int], None] | None = None
         self._sample: dict[str, Any] | None = None
 
     # -- OneShotStrategy ---------------------------------------------------------------------
@@ -270,7 +272,7 @@ class BaseOneShot(OneShotStrategy):
         report.supernet_pick = report.sample
         report.sample, report.retrained = retrain_best(
             report.ranked, cfg.retrain_top, open_model, self._trainer, self._weight_data, batches, steps,
-            self._device, seed, cfg.tie_band, order, cfg.retrain_repeats)
+            self._device, seed, cfg.tie_band, order, cfg.retrain_repeats, self.on_export)
         report.retrain = {"top": cfg.retrain_top, "steps": steps, "init": cfg.retrain_init,
                           "order": cfg.retrain_order if budget.limit is not None else "supernet",
                           "repeats": cfg.retrain_repeats}

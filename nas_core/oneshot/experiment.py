@@ -1,7 +1,8 @@
 """One-shot runs in the experiment runner: fit the supernet, then retrain and record the export.
 
 :meth:`nas_core.experiment.Experiment.run` calls :func:`run_one_shot` when its strategy is
-a :class:`~nas_core.OneShotStrategy`. The search shows an epoch progress bar; the exported
+a :class:`~nas_core.OneShotStrategy`. The search shows an epoch progress bar (and one for
+the checked export's retraining of its best candidates); the exported
 architecture is written to ``oneshot_architecture.json``, then trained from scratch by the
 trainer exactly like a multi-trial trial and stored as trial 1 (same store, same
 ``best_architecture.json``, weights, summary and plot). Rerunning a finished one-shot
@@ -32,20 +33,32 @@ def _epoch_bar(exp: Any) -> Iterator[None]:
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn(f"[bold]{type(strategy).__name__} epochs"), BarColumn(), MofNCompleteColumn(),
+    with Progress(TextColumn("[bold]{task.fields[label]}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), TextColumn("{task.description}")) as progress:
-        task = progress.add_task("", total=getattr(strategy, "epochs", None))
+        task = progress.add_task("", total=getattr(strategy, "epochs", None), label=f"{type(strategy).__name__} epochs")
 
         def update(epoch: int, total: int, info: dict[str, Any]) -> None:
             text = ", ".join(f"{k}={v:.4g}" for k, v in info.items() if k != "epoch" and isinstance(v, (int, float)))
             progress.update(task, completed=epoch, total=total, description=text)
 
-        before = strategy.on_epoch
+        retraining: list[Any] = []
+
+        def export_update(done: int, total: int) -> None:  # the checked export retrains its best candidates
+            if not retraining:
+                retraining.append(progress.add_task("", total=total, label="checked export"))
+            progress.update(retraining[0], completed=done, total=total,
+                            description="retraining the best candidates alone")
+
+        before, before_export = strategy.on_epoch, getattr(strategy, "on_export", None)
         strategy.on_epoch = update
+        if hasattr(strategy, "on_export"):
+            strategy.on_export = export_update
         try:
             yield
         finally:
             strategy.on_epoch = before
+            if hasattr(strategy, "on_export"):
+                strategy.on_export = before_export
 
 
 @contextlib.contextmanager

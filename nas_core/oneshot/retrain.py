@@ -147,6 +147,7 @@ def retrain_best(ranked: Sequence[Mapping[str, Any]], top: int, open_model: Open
                  tie_band: float = 0.0,
                  order: Order = by_supernet_score,
                  repeats: int = 1,
+                 progress: Callable[[int, int], None] | None = None,
                  ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Retrain the first ``top`` of ``ranked`` in ``order`` (default: best supernet accuracy first) for ``steps``
     steps each, ``repeats`` times; pick the best mean accuracy.
@@ -159,7 +160,8 @@ def retrain_best(ranked: Sequence[Mapping[str, Any]], top: int, open_model: Open
     follows :func:`best_of` on the mean over the repeats (ties: on the examples of every
     repeat). Returns ``(chosen sample, retrained)``, where ``retrained`` lists each
     candidate's sample, cost, supernet accuracy, mean retrained accuracy (``accuracy``) and
-    each repeat's (``accuracies``), in ``order``.
+    each repeat's (``accuracies``), in ``order``. ``progress(done, total)`` (optional) is
+    called after each of the ``len(chosen) x repeats`` trainings.
     """
     if top < 1 or not ranked:
         raise ConfigError(f"retrain_best needs top >= 1 and at least one candidate, got top={top!r} and "
@@ -172,6 +174,7 @@ def retrain_best(ranked: Sequence[Mapping[str, Any]], top: int, open_model: Open
     found = getattr(weight_data, "generator", None)  # a DataLoader's shuffling generator
     loader_rng = found if isinstance(found, torch.Generator) else None
     loader_state = loader_rng.get_state() if loader_rng is not None else None
+    total, done = len(chosen) * repeats, 0
     for r in chosen:
         accs, losses = [], []
         for k in range(repeats):
@@ -184,6 +187,9 @@ def retrain_best(ranked: Sequence[Mapping[str, Any]], top: int, open_model: Open
                 with open_model(r["sample"], seed + k) as model:
                     losses.append(train_steps(model, trainer, forever(weight_data), steps, device))
                     accs.append(model_accuracy(model, batches, device))
+            done += 1
+            if progress is not None:
+                progress(done, total)
         retrained.append({"sample": dict(r["sample"]), "cost": r["cost"], "supernet_accuracy": r["accuracy"],
                           "accuracy": sum(accs) / repeats, "accuracies": accs, "train_loss": sum(losses) / repeats})
     if loader_rng is not None and loader_state is not None:

@@ -69,8 +69,10 @@ def test_repeats_average_other_seeds_and_batch_orders_and_rewind_the_loader():
     start = weights.generator.get_state()
     open_model = lambda s, k: fresh_model(space, s, CPU, seed=k)  # noqa: E731
     _, once = retrain_best(_ranked(), 2, open_model, trainer, weights, batches, steps=5, device=CPU, seed=9)
+    calls = []
     chosen, twice = retrain_best(_ranked(), 2, open_model, trainer, weights, batches, steps=5, device=CPU, seed=9,
-                                 repeats=2)
+                                 repeats=2, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
     assert torch.equal(weights.generator.get_state(), start)  # the user's loader is left where it was
     for one, two in zip(once, twice):
         assert two["accuracies"][0] == one["accuracy"]  # the first repeat is the single run

@@ -310,8 +310,11 @@ def assert_retrained_export_is_best_retrained(make: Make, folder: Path,
     strategy = make(epochs=2, penalty=penalty_class(prof, budget), seed=3,
                     export_config=ExportConfig(retrain_top=3, retrain_steps=4, tie_band=0.0, top_k=4, sampled=2,
                                                explore=4, batches=2))
+    calls: list[tuple[int, int]] = []
+    strategy.on_export = lambda done, total: calls.append((done, total))
     with torch_threads(1):
         strategy.fit(fresh_space(), trainer())
+    assert calls == [(i, 6) for i in range(1, 7)], calls  # 3 candidates x 2 repeats, each reported
     report = strategy.export_report
     assert report is not None and report.retrain == {"top": 3, "steps": 4, "init": "fresh", "order": "filling",
                                                    "repeats": 2}, report
