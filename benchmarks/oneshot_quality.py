@@ -154,12 +154,12 @@ def variants(specs: list[dict[str, Any]], strategy: Any, report: Any, name: str,
         else:
             open_model = lambda s, k: inherited_path(strategy.supernet, s)  # noqa: E731
         order = by_supernet_score
+        floor = strategy.export_config.explore_floor * budget
         if spec.get("select") == "costly":  # the costliest of those within `band` standard errors of the best
             order = lambda ranked: costliest_near_best(ranked, spec.get("band", 2.0), n)  # noqa: E731
         elif spec.get("select") == "filling":  # turns: best overall, best costing >= explore_floor x the budget
-            order = candidate_order("filling", strategy.export_config.explore_floor * budget)
+            order = candidate_order("filling", floor)
         elif spec.get("select") == "band":  # only those costing >= explore_floor x the budget (all when none does)
-            floor = strategy.export_config.explore_floor * budget
             order = lambda ranked: ([r for r in by_supernet_score(ranked) if r["cost"] >= floor]  # noqa: E731
                                     or by_supernet_score(ranked))
         cpu0 = time.process_time()

@@ -230,12 +230,10 @@ class BaseOneShot(OneShotStrategy):
         calibration = _first_batches(self._weight_data, cfg.bn_batches)
         likely = self._likely(supernet, cfg.top_k, budget)
         sampled = self._sampled(supernet, cfg.sampled, budget, gen)
-        floor = cfg.floor(budget)
         try:
             self.export_report = checked_export(supernet, batches, budget, device=self._device, generator=gen,
                                                 likely=likely, sampled=sampled, explore=cfg.explore,
-                                                explore_floor=0.0 if floor is None or not budget.limit
-                                                else floor / budget.limit, tie_band=cfg.tie_band,
+                                                explore_floor=cfg.floor_share(budget), tie_band=cfg.tie_band,
                                                 calibration=calibration)
             self._retrain(supernet, batches, budget)
         except NoFeasibleExportError as err:  # a soft penalty whose budget nothing meets: the cheapest likely one

@@ -121,12 +121,14 @@ class ExportConfig:
         check_prob("ExportConfig", "explore_floor", self.explore_floor)
         check_prob("ExportConfig", "target_floor", self.target_floor)
 
+    def floor_share(self, budget: Budget) -> float:
+        """The least share of the budget's limit the export aims for: ``target_floor`` of a target,
+        ``explore_floor`` of a bound."""
+        return self.target_floor if budget.target else self.explore_floor
+
     def floor(self, budget: Budget) -> float | None:
-        """The least cost the export aims for: ``explore_floor`` x the budget's limit, ``target_floor`` x a target's
-        (``None`` without a limit)."""
-        if budget.limit is None:
-            return None
-        return (self.target_floor if budget.target else self.explore_floor) * budget.limit
+        """The least cost the export aims for: :meth:`floor_share` x the budget's limit (``None`` without a limit)."""
+        return None if budget.limit is None else self.floor_share(budget) * budget.limit
 
 
 @dataclass
@@ -300,9 +302,8 @@ def checked_export(supernet: Any, batches: Iterable[Any], budget: Budget, *, dev
         with recalibrated_batchnorm(supernet, s, calibration, device):
             acc = supernet_accuracy(supernet, s, batches, device)
         ranked.append({"sample": dict(s), "accuracy": acc, "cost": float(budget.cost(s)), "origin": origin})
-    near = [r for r in ranked if floor is not None and r["cost"] >= floor]
-    if budget.target and near:  # a target: land near it, the cheaper candidates only when none is
-        ranked = near
+    if budget.target and floor is not None:  # a target: land near it, the cheaper candidates only when none is
+        ranked = [r for r in ranked if r["cost"] >= floor] or ranked
     if not ranked:
         raise NoFeasibleExportError(
             f"checked export: none of {len(unique)} candidate architectures fits the budget "

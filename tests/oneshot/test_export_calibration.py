@@ -104,6 +104,7 @@ def test_the_floor_is_explore_floor_of_a_bound_and_target_floor_of_a_target():
     assert cfg.floor(Budget(_cost, 40.0)) == pytest.approx(24.0)
     assert cfg.floor(Budget(_cost, 40.0, target=True)) == pytest.approx(38.0)
     assert cfg.floor(Budget(_cost, None)) is None
+    assert (cfg.floor_share(Budget(_cost, 40.0)), cfg.floor_share(Budget(_cost, 40.0, target=True))) == (0.6, 0.95)
     assert ExportConfig().target_floor == 0.9 and Budget(_cost, 1.0).cached().target is False
     assert Budget(_cost, 1.0, target=True).cached().target is True
     with pytest.raises(ValueError, match="target_floor"):
